@@ -8,10 +8,12 @@ import net from 'node:net';
  * with SIGKILL, so no orphan survives us.
  */
 const WRAPPER = [
-  '"$@" </dev/null &',
+  // Background jobs of a non-interactive shell get /dev/null as stdin, so keep our pipe on fd 3.
+  'exec 3<&0',
+  '"$@" </dev/null 3<&- &',
   'child=$!',
   // The watcher reads our pipe; EOF means the parent is gone or asked us to stop.
-  '( read -r _ ; kill -TERM "$child" 2>/dev/null ) &',
+  '( read -r _ <&3 ; kill -TERM "$child" 2>/dev/null ) &',
   'watcher=$!',
   'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT',
   'wait "$child"; status=$?',

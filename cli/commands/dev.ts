@@ -1,0 +1,136 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { redactUrl } from '../logger.js';
+import { freePort } from '../process/tethered.js';
+import { clearDevState, PROJECT_ROOT, writeDevState } from '../runtime.js';
+import { connectClient, connectWorker } from '../temporal/connect.js';
+import { startTemporal } from '../temporal/start.js';
+import { createWorker } from '../worker.js';
+import { migrateUp } from '../../store/migrate.js';
+import { startEmbeddedPostgres } from '../../store/embedded.js';
+import { createPool, createStore } from '../../store/index.js';
+
+export interface DevOptions {
+  /** Start everything, run the self-check, then shut down (for CI and scripted checks). */
+  once?: boolean;
+  out?: (line: string) => void;
+}
+
+type Cleanup = () => Promise<void>;
+
+/**
+ * `patchops dev`: PostgreSQL (DATABASE_URL or embedded) + migrations + a Temporal dev
+ * server + a worker, all in this process tree, stopped together on Ctrl-C.
+ */
+export async function runDev(config: Config, log: Logger, opts: DevOptions = {}): Promise<void> {
+  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const cleanups: Cleanup[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const fn of cleanups.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          log.warn({ err }, 'error during shutdown');
+        }
+      }
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'stopping patchops dev');
+    void stopAll().then(() => process.exit(0));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    let pgWhere = 'DATABASE_URL';
+    if (!databaseUrl) {
+      const dir = path.join(config.dataDir, 'postgres');
+      const pg = await startEmbeddedPostgres({
+        dir,
+        port: await freePort(),
+        onLog: (line) => log.trace({ part: 'postgres' }, line.trim()),
+      });
+      cleanups.push(() => pg.stop());
+      databaseUrl = pg.url;
+      pgWhere = `embedded, data in ${dir}`;
+    }
+    const applied = await migrateUp(databaseUrl);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+
+    let address = config.temporal.address;
+    let temporalWhere = 'TEMPORAL_ADDRESS';
+    let uiUrl: string | undefined;
+    if (!address) {
+      const dbFile = path.join(config.dataDir, 'temporal', 'dev.db');
+      const server = await startTemporal({
+        root: PROJECT_ROOT,
+        explicitCli: config.temporal.cliPath,
+        dbFile,
+        port: config.temporal.devPort,
+        uiPort: config.temporal.devUiPort,
+        log,
+      });
+      cleanups.push(() => server.stop());
+      address = server.address;
+      uiUrl = server.uiUrl;
+      temporalWhere = `dev server from ${server.source}, state in ${dbFile}`;
+    }
+    const target = { address, namespace: config.temporal.namespace };
+
+    const pool = createPool(databaseUrl);
+    cleanups.push(() => pool.end());
+    const store = createStore(pool);
+    const connection = await connectWorker(config, target);
+    cleanups.push(() => connection.close());
+    const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: config.temporal.taskQueue, store, log });
+    const running = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+
+    writeDevState(config, {
+      pid: process.pid,
+      databaseUrl,
+      temporalAddress: address,
+      temporalUi: uiUrl,
+      namespace: target.namespace,
+      taskQueue: config.temporal.taskQueue,
+    });
+    cleanups.push(async () => clearDevState(config));
+
+    // Self-check: a workflow through the real worker that writes an audit event.
+    const client = await connectClient(config, target);
+    cleanups.push(() => client.connection.close());
+    const checkId = `smoke-dev-${Date.now()}`;
+    await client.workflow.execute('smokeWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: checkId,
+      args: [{ actor: 'patchops dev', note: 'start-up self-check' }],
+    });
+
+    out('');
+    out('patchops dev is running');
+    out(`  PostgreSQL   ${redactUrl(databaseUrl)} (${pgWhere})`);
+    out(`  Temporal     ${address}, namespace ${target.namespace} (${temporalWhere})`);
+    if (uiUrl) out(`  Temporal UI  ${uiUrl}`);
+    out(`  Worker       task queue ${config.temporal.taskQueue}, pid ${process.pid}`);
+    out(`  Self-check   workflow ${checkId} wrote its audit event`);
+    out(opts.once ? 'Stopping (--once).' : 'Press Ctrl-C to stop.');
+    if (opts.once) {
+      await stopAll();
+      return;
+    }
+    await running;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

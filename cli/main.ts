@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { CliError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { runDev } from './commands/dev.js';
+import { formatDoctor, runDoctor } from './commands/doctor.js';
+import { runMigrate } from './commands/migrate.js';
+import { runWorker } from './commands/worker.js';
+import { PROJECT_ROOT } from './runtime.js';
+import { resolveTemporalCli } from './temporal/resolve-cli.js';
+
+interface Context {
+  config: Config;
+  log: Logger;
+}
+
+let ctx: Context | undefined;
+/** Config is read once, lazily, so `--help` works even with a broken environment. */
+function context(): Context {
+  if (!ctx) {
+    const config = loadConfig();
+    ctx = { config, log: createLogger(config.log) };
+  }
+  return ctx;
+}
+
+const program = new Command()
+  .name('patchops')
+  .description('Patch management as chat-ops: durable Temporal workflows, approvals from Slack and Teams.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('dev')
+  .description('run everything locally: PostgreSQL (embedded unless DATABASE_URL), Temporal dev server, worker')
+  .option('--once', 'start, run the self-check, then stop')
+  .action(async (opts: { once?: boolean }) => {
+    const { config, log } = context();
+    await runDev(config, log, { once: opts.once ?? false });
+  });
+
+program
+  .command('worker')
+  .description('run a worker against TEMPORAL_ADDRESS and DATABASE_URL')
+  .action(async () => {
+    const { config, log } = context();
+    await runWorker(config, log);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const { config, log } = context();
+    const applied = await runMigrate(config, log);
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema up to date\n');
+  });
+
+program
+  .command('doctor')
+  .description('check Temporal, PostgreSQL, migrations and each configured adapter')
+  .action(async () => {
+    const { config } = context();
+    const results = await runDoctor(config);
+    process.stdout.write(`${formatDoctor(results)}\n`);
+    if (results.some((r) => r.state === 'down')) process.exitCode = 1;
+  });
+
+program
+  .command('temporal-cli')
+  .description('find or build (go install) the Temporal CLI used for the dev server; prints its path')
+  .action(async () => {
+    const { config, log } = context();
+    const cli = await resolveTemporalCli({ explicit: config.temporal.cliPath, root: PROJECT_ROOT, log });
+    if (!cli) throw new CliError('TEMPORAL_CLI_NOT_FOUND', 'no Temporal CLI and no Go toolchain: install Go or set TEMPORAL_CLI');
+    process.stdout.write(`${cli.path} (${cli.source})\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const code = (err as { code?: string }).code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
+    process.exitCode = 0;
+  } else if (typeof code === 'string' && code.startsWith('commander.')) {
+    process.exitCode = 2; // commander already printed the usage error
+  } else if (err instanceof ConfigError) {
+    process.stderr.write(`patchops: ${err.message}\n`);
+    process.exitCode = 78; // EX_CONFIG
+  } else if (err instanceof CliError) {
+    process.stderr.write(`patchops: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`patchops: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
