@@ -40,7 +40,6 @@ export function installRuntimeLogger(log: Logger): void {
 
 /** The one place that wires real dependencies into activities and registers workflows. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
-  installRuntimeLogger(deps.log);
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,

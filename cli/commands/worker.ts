@@ -11,7 +11,7 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   const t = resolveTargets(config);
   if (!t.databaseUrl) throw new CliError('NO_DATABASE', 'DATABASE_URL is not set and no `patchops dev` is running: set DATABASE_URL=postgres://…');
   const pool = createPool(t.databaseUrl);
-  const connection = await connectWorker(config, { address: t.temporalAddress, namespace: t.namespace });
+  const connection = await connectWorker(config, { address: t.temporalAddress, namespace: t.namespace }, log);
   try {
     const worker = await createWorker({ connection, namespace: t.namespace, taskQueue: t.taskQueue, store: createStore(pool), log });
     log.info({ address: t.temporalAddress, namespace: t.namespace, taskQueue: t.taskQueue }, 'worker polling');

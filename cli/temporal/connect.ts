@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { readTls, type Config } from '../config.js';
+import { installRuntimeLogger } from '../worker.js';
 
 export interface TemporalTarget {
   address: string;
@@ -24,6 +26,7 @@ export async function connectClient(config: Config, target: TemporalTarget): Pro
 }
 
 /** The native connection a Worker polls through. */
-export async function connectWorker(config: Config, target: TemporalTarget): Promise<NativeConnection> {
+export async function connectWorker(config: Config, target: TemporalTarget, log: Logger): Promise<NativeConnection> {
+  installRuntimeLogger(log); // must precede the first native connection
   return NativeConnection.connect(connectionOptions(config, target.address));
 }
