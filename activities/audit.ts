@@ -12,7 +12,12 @@ export function createAuditActivities({ store, log }: ActivityDeps) {
       const written = await store.audit.append(event);
       const info = Context.current().info;
       log.debug(
-        { key: event.idempotencyKey, written, workflowId: info.workflowExecution?.workflowId, attempt: info.attempt },
+        {
+          key: event.idempotencyKey,
+          written,
+          workflowId: info.workflowExecution?.workflowId,
+          attempt: info.attempt,
+        },
         'audit event',
       );
       return { written };

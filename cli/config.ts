@@ -14,11 +14,9 @@ const port = z.coerce
   .int('expected a whole number')
   .min(0, 'expected a port between 0 and 65535')
   .max(65535, 'expected a port between 0 and 65535');
-const postgresUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), {
-    message: 'expected a PostgreSQL URL like postgres://user:password@host:5432/database',
-  });
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/.+/.test(v), {
+  message: 'expected a PostgreSQL URL like postgres://user:password@host:5432/database',
+});
 
 export const envSchema = z.object({
   PATCHOPS_DATA_DIR: z.string().min(1).default('.data'),
@@ -73,7 +71,9 @@ export class ConfigError extends Error {
 /** Parses an environment into a Config, collecting every problem before failing. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // Empty strings mean "unset", as in most shells' `VAR= cmd` usage.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
@@ -86,7 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const e = parsed.data;
   const problems: string[] = [];
   if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
-    problems.push('TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: set both (paths to the client certificate and key) or neither');
+    problems.push(
+      'TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: set both (paths to the client certificate and key) or neither',
+    );
   }
   for (const name of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_CLI'] as const) {
     const file = e[name];

@@ -21,7 +21,11 @@ const redact = [
 ];
 
 /** JSON logs (or pretty ones in dev) with secrets redacted; `destination` is for tests. */
-export function createLogger(log: Config['log'], name = 'patchops', destination?: DestinationStream): Logger {
+export function createLogger(
+  log: Config['log'],
+  name = 'patchops',
+  destination?: DestinationStream,
+): Logger {
   const options = {
     name,
     level: log.level,
@@ -31,7 +35,10 @@ export function createLogger(log: Config['log'], name = 'patchops', destination?
   if (log.format === 'pretty') {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' },
+      },
     });
   }
   return pino(options);

@@ -27,13 +27,17 @@ function context(): Context {
 
 const program = new Command()
   .name('patchops')
-  .description('Patch management as chat-ops: durable Temporal workflows, approvals from Slack and Teams.')
+  .description(
+    'Patch management as chat-ops: durable Temporal workflows, approvals from Slack and Teams.',
+  )
   .showHelpAfterError()
   .exitOverride();
 
 program
   .command('dev')
-  .description('run everything locally: PostgreSQL (embedded unless DATABASE_URL), Temporal dev server, worker')
+  .description(
+    'run everything locally: PostgreSQL (embedded unless DATABASE_URL), Temporal dev server, worker',
+  )
   .option('--once', 'start, run the self-check, then stop')
   .action(async (opts: { once?: boolean }) => {
     const { config, log } = context();
@@ -54,7 +58,9 @@ program
   .action(async () => {
     const { config, log } = context();
     const applied = await runMigrate(config, log);
-    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema up to date\n');
+    process.stdout.write(
+      applied.length ? `applied: ${applied.join(', ')}\n` : 'schema up to date\n',
+    );
   });
 
 program
@@ -69,11 +75,21 @@ program
 
 program
   .command('temporal-cli')
-  .description('find or build (go install) the Temporal CLI used for the dev server; prints its path')
+  .description(
+    'find or build (go install) the Temporal CLI used for the dev server; prints its path',
+  )
   .action(async () => {
     const { config, log } = context();
-    const cli = await resolveTemporalCli({ explicit: config.temporal.cliPath, root: PROJECT_ROOT, log });
-    if (!cli) throw new CliError('TEMPORAL_CLI_NOT_FOUND', 'no Temporal CLI and no Go toolchain: install Go or set TEMPORAL_CLI');
+    const cli = await resolveTemporalCli({
+      explicit: config.temporal.cliPath,
+      root: PROJECT_ROOT,
+      log,
+    });
+    if (!cli)
+      throw new CliError(
+        'TEMPORAL_CLI_NOT_FOUND',
+        'no Temporal CLI and no Go toolchain: install Go or set TEMPORAL_CLI',
+      );
     process.stdout.write(`${cli.path} (${cli.source})\n`);
   });
 
@@ -81,7 +97,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const code = (err as { code?: string }).code;
-  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
+  if (
+    code === 'commander.helpDisplayed' ||
+    code === 'commander.version' ||
+    code === 'commander.help'
+  ) {
     process.exitCode = 0;
   } else if (typeof code === 'string' && code.startsWith('commander.')) {
     process.exitCode = 2; // commander already printed the usage error
@@ -92,7 +112,9 @@ try {
     process.stderr.write(`patchops: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`patchops: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `patchops: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 1;
   }
 }

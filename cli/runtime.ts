@@ -36,9 +36,14 @@ export function resolveTargets(config: Config): Targets {
   return {
     databaseUrl: config.databaseUrl ?? dev?.databaseUrl,
     databaseSource: config.databaseUrl ? 'DATABASE_URL' : dev ? 'patchops dev' : 'none',
-    temporalAddress: config.temporal.address ?? dev?.temporalAddress ?? `127.0.0.1:${config.temporal.devPort || 7233}`,
+    temporalAddress:
+      config.temporal.address ??
+      dev?.temporalAddress ??
+      `127.0.0.1:${config.temporal.devPort || 7233}`,
     temporalSource: config.temporal.address ? 'TEMPORAL_ADDRESS' : dev ? 'patchops dev' : 'default',
-    namespace: config.temporal.address ? config.temporal.namespace : (dev?.namespace ?? config.temporal.namespace),
+    namespace: config.temporal.address
+      ? config.temporal.namespace
+      : (dev?.namespace ?? config.temporal.namespace),
     taskQueue: config.temporal.taskQueue,
   };
 }

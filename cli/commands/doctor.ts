@@ -25,7 +25,8 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+const message = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
 /** Checks every part patchops depends on and says, per part, whether it works. */
 export async function runDoctor(config: Config): Promise<CheckResult[]> {
@@ -39,8 +40,16 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
       'connect',
     );
     try {
-      const info = await withTimeout(connection.workflowService.getSystemInfo({}), 5_000, 'getSystemInfo');
-      await withTimeout(connection.workflowService.describeNamespace({ namespace: t.namespace }), 5_000, 'describeNamespace');
+      const info = await withTimeout(
+        connection.workflowService.getSystemInfo({}),
+        5_000,
+        'getSystemInfo',
+      );
+      await withTimeout(
+        connection.workflowService.describeNamespace({ namespace: t.namespace }),
+        5_000,
+        'describeNamespace',
+      );
       results.push({
         part: 'temporal',
         state: 'ok',
@@ -50,22 +59,38 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
       await connection.close();
     }
   } catch (err) {
-    results.push({ part: 'temporal', state: 'down', detail: `${t.temporalAddress} (${t.temporalSource}): ${message(err)}` });
+    results.push({
+      part: 'temporal',
+      state: 'down',
+      detail: `${t.temporalAddress} (${t.temporalSource}): ${message(err)}`,
+    });
   }
 
   if (!t.databaseUrl) {
-    results.push({ part: 'postgresql', state: 'down', detail: 'not configured: set DATABASE_URL or start `patchops dev`' });
+    results.push({
+      part: 'postgresql',
+      state: 'down',
+      detail: 'not configured: set DATABASE_URL or start `patchops dev`',
+    });
     results.push({ part: 'migrations', state: 'down', detail: 'no database to check' });
   } else {
     const where = `${redactUrl(t.databaseUrl)} (${t.databaseSource})`;
     try {
       const version = await withTimeout(ping(t.databaseUrl), 8_000, 'connect');
-      results.push({ part: 'postgresql', state: 'ok', detail: `${where}, ${version.split(' on ')[0]}` });
+      results.push({
+        part: 'postgresql',
+        state: 'ok',
+        detail: `${where}, ${version.split(' on ')[0]}`,
+      });
       try {
         const pending = await pendingMigrations(t.databaseUrl);
         results.push(
           pending.length
-            ? { part: 'migrations', state: 'down', detail: `${pending.length} pending (${pending.join(', ')}): run \`patchops migrate\`` }
+            ? {
+                part: 'migrations',
+                state: 'down',
+                detail: `${pending.length} pending (${pending.join(', ')}): run \`patchops migrate\``,
+              }
             : { part: 'migrations', state: 'ok', detail: 'schema up to date' },
         );
       } catch (err) {
@@ -77,12 +102,22 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
     }
   }
 
-  results.push({ part: `rmm:${config.adapters.rmm}`, state: 'ok', detail: 'built-in simulator, nothing to reach' });
-  results.push({ part: `itsm:${config.adapters.itsm}`, state: 'ok', detail: 'log-only ITSM, nothing to reach' });
+  results.push({
+    part: `rmm:${config.adapters.rmm}`,
+    state: 'ok',
+    detail: 'built-in simulator, nothing to reach',
+  });
+  results.push({
+    part: `itsm:${config.adapters.itsm}`,
+    state: 'ok',
+    detail: 'log-only ITSM, nothing to reach',
+  });
   return results;
 }
 
 export function formatDoctor(results: CheckResult[]): string {
   const width = Math.max(...results.map((r) => r.part.length));
-  return results.map((r) => `${r.state.padEnd(4)}  ${r.part.padEnd(width)}  ${r.detail}`).join('\n');
+  return results
+    .map((r) => `${r.state.padEnd(4)}  ${r.part.padEnd(width)}  ${r.detail}`)
+    .join('\n');
 }

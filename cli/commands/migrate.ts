@@ -10,7 +10,10 @@ import { startEmbeddedPostgres } from '../../store/embedded.js';
 export async function runMigrate(config: Config, log: Logger): Promise<string[]> {
   const t = resolveTargets(config);
   if (t.databaseUrl) return migrateUp(t.databaseUrl, { info: (m) => log.debug(m) });
-  const embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: await freePort() });
+  const embedded = await startEmbeddedPostgres({
+    dir: path.join(config.dataDir, 'postgres'),
+    port: await freePort(),
+  });
   try {
     return await migrateUp(embedded.url, { info: (m) => log.debug(m) });
   } finally {

@@ -9,12 +9,29 @@ import { CliError } from '../errors.js';
 /** `patchops worker`: polls the task queue until SIGINT/SIGTERM, then drains and exits. */
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const t = resolveTargets(config);
-  if (!t.databaseUrl) throw new CliError('NO_DATABASE', 'DATABASE_URL is not set and no `patchops dev` is running: set DATABASE_URL=postgres://…');
+  if (!t.databaseUrl)
+    throw new CliError(
+      'NO_DATABASE',
+      'DATABASE_URL is not set and no `patchops dev` is running: set DATABASE_URL=postgres://…',
+    );
   const pool = createPool(t.databaseUrl);
-  const connection = await connectWorker(config, { address: t.temporalAddress, namespace: t.namespace }, log);
+  const connection = await connectWorker(
+    config,
+    { address: t.temporalAddress, namespace: t.namespace },
+    log,
+  );
   try {
-    const worker = await createWorker({ connection, namespace: t.namespace, taskQueue: t.taskQueue, store: createStore(pool), log });
-    log.info({ address: t.temporalAddress, namespace: t.namespace, taskQueue: t.taskQueue }, 'worker polling');
+    const worker = await createWorker({
+      connection,
+      namespace: t.namespace,
+      taskQueue: t.taskQueue,
+      store: createStore(pool),
+      log,
+    });
+    log.info(
+      { address: t.temporalAddress, namespace: t.namespace, taskQueue: t.taskQueue },
+      'worker polling',
+    );
     // Worker.run() installs SIGINT/SIGTERM handlers that shut it down gracefully.
     await worker.run();
   } finally {

@@ -52,7 +52,9 @@ export function spawnTethered(
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true, // own process group, so a final SIGKILL reaches the helper too
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   let done = false;
   void exited.then(() => (done = true));
   const stop = async (graceMs = 15_000): Promise<void> => {
@@ -79,7 +81,9 @@ export async function freePort(): Promise<number> {
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
+      );
     });
   });
 }

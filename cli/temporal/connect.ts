@@ -21,12 +21,19 @@ function connectionOptions(config: Config, address: string) {
 
 /** A client for starting, signalling and querying workflows. */
 export async function connectClient(config: Config, target: TemporalTarget): Promise<Client> {
-  const connection = await Connection.connect({ ...connectionOptions(config, target.address), connectTimeout: 5_000 });
+  const connection = await Connection.connect({
+    ...connectionOptions(config, target.address),
+    connectTimeout: 5_000,
+  });
   return new Client({ connection, namespace: target.namespace });
 }
 
 /** The native connection a Worker polls through. */
-export async function connectWorker(config: Config, target: TemporalTarget, log: Logger): Promise<NativeConnection> {
+export async function connectWorker(
+  config: Config,
+  target: TemporalTarget,
+  log: Logger,
+): Promise<NativeConnection> {
   installRuntimeLogger(log); // must precede the first native connection
   return NativeConnection.connect(connectionOptions(config, target.address));
 }

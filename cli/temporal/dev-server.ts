@@ -85,7 +85,9 @@ async function waitReady(
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (exited) {
-      throw new TemporalStartError(`temporal server start-dev exited during start-up:\n${stderr()}`);
+      throw new TemporalStartError(
+        `temporal server start-dev exited during start-up:\n${stderr()}`,
+      );
     }
     if (await portInUse(Number(address.split(':')[1]))) {
       try {

@@ -62,17 +62,22 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<Resolved
   const tools = path.join(opts.root, '.tools', 'temporal');
   if (isExecutable(tools)) return { path: tools, source: '.tools' };
   if (opts.build === false) return undefined;
-  const go = onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go =
+    onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go) return undefined;
   await buildWithGo(go, path.dirname(tools), opts.log);
-  if (!isExecutable(tools)) throw new TemporalCliNotFound(`go install finished but ${tools} is missing`);
+  if (!isExecutable(tools))
+    throw new TemporalCliNotFound(`go install finished but ${tools} is missing`);
   return { path: tools, source: 'go install' };
 }
 
 /** `GOBIN=.tools go install …` — takes a few minutes the first time (module download + compile). */
 export async function buildWithGo(go: string, gobin: string, log?: Logger): Promise<void> {
   mkdirSync(gobin, { recursive: true });
-  log?.info({ module: TEMPORAL_CLI_MODULE, gobin }, 'building the Temporal CLI with go install (first run only, takes a few minutes)');
+  log?.info(
+    { module: TEMPORAL_CLI_MODULE, gobin },
+    'building the Temporal CLI with go install (first run only, takes a few minutes)',
+  );
   const started = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
@@ -81,7 +86,13 @@ export async function buildWithGo(go: string, gobin: string, log?: Logger): Prom
     });
     child.on('error', reject);
     child.on('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new TemporalCliNotFound(`go install ${TEMPORAL_CLI_MODULE} failed (code ${code}, signal ${signal})`)),
+      code === 0
+        ? resolve()
+        : reject(
+            new TemporalCliNotFound(
+              `go install ${TEMPORAL_CLI_MODULE} failed (code ${code}, signal ${signal})`,
+            ),
+          ),
     );
   });
   log?.info({ seconds: Math.round((Date.now() - started) / 1000) }, 'Temporal CLI built');

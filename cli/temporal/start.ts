@@ -20,13 +20,21 @@ export interface StartTemporalOptions {
  * Starts a local Temporal dev server from the best binary available; when there is no
  * binary and no Go, falls back to the SDK's cached download (needs internet once).
  */
-export async function startTemporal(opts: StartTemporalOptions): Promise<DevServer & { source: string }> {
-  const cli = await resolveTemporalCli({ explicit: opts.explicitCli, root: opts.root, log: opts.log });
+export async function startTemporal(
+  opts: StartTemporalOptions,
+): Promise<DevServer & { source: string }> {
+  const cli = await resolveTemporalCli({
+    explicit: opts.explicitCli,
+    root: opts.root,
+    log: opts.log,
+  });
   if (cli) {
     const server = await startDevServer({ ...opts, cli: cli.path });
     return { ...server, source: `${cli.source} (${cli.path})` };
   }
-  opts.log?.warn('no Temporal CLI binary and no Go toolchain: using the SDK download of the Temporal CLI');
+  opts.log?.warn(
+    'no Temporal CLI binary and no Go toolchain: using the SDK download of the Temporal CLI',
+  );
   const port = opts.port || (await freePort());
   const env = await TestWorkflowEnvironment.createLocal({
     server: {

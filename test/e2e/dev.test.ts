@@ -36,13 +36,23 @@ describe('patchops dev on embedded defaults', () => {
   it('starts PostgreSQL, Temporal and a worker, serves doctor, and stops cleanly on Ctrl-C', async () => {
     const dataDir = scratchDir('dev');
     const dev = startDev(dataDir);
-    await waitFor(() => dev.output().includes('Press Ctrl-C to stop.'), 180_000, `dev to start:\n${dev.output()}`);
+    await waitFor(
+      () => dev.output().includes('Press Ctrl-C to stop.'),
+      180_000,
+      `dev to start:\n${dev.output()}`,
+    );
     const out = dev.output();
-    assert.match(out, /PostgreSQL {3}postgres:\/\/patchops:\*\*\*@127\.0\.0\.1:\d+\/patchops \(embedded/);
+    assert.match(
+      out,
+      /PostgreSQL {3}postgres:\/\/patchops:\*\*\*@127\.0\.0\.1:\d+\/patchops \(embedded/,
+    );
     assert.match(out, /Temporal {5}127\.0\.0\.1:\d+, namespace default \(dev server from/);
     assert.match(out, /Temporal UI {2}http:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /Self-check {3}workflow smoke-dev-\d+ wrote its audit event/);
-    assert.ok(existsSync(path.join(dataDir, 'temporal', 'dev.db')), 'persistent Temporal state file');
+    assert.ok(
+      existsSync(path.join(dataDir, 'temporal', 'dev.db')),
+      'persistent Temporal state file',
+    );
     assert.ok(processesIn(dataDir).length >= 2, 'postgres and temporal run from the data dir');
 
     // Other commands find the running dev servers through the data dir.
@@ -53,18 +63,30 @@ describe('patchops dev on embedded defaults', () => {
 
     dev.child.kill('SIGINT');
     assert.equal(await dev.exited, 0);
-    await waitFor(() => processesIn(dataDir).length === 0, 15_000, `no processes left: ${processesIn(dataDir).join('\n')}`);
+    await waitFor(
+      () => processesIn(dataDir).length === 0,
+      15_000,
+      `no processes left: ${processesIn(dataDir).join('\n')}`,
+    );
     assert.ok(!existsSync(path.join(dataDir, 'dev.json')), 'dev.json removed on stop');
   });
 
   it('leaves no orphan even when killed with SIGKILL', async () => {
     const dataDir = scratchDir('devkill');
     const dev = startDev(dataDir);
-    await waitFor(() => dev.output().includes('Press Ctrl-C to stop.'), 180_000, `dev to start:\n${dev.output()}`);
+    await waitFor(
+      () => dev.output().includes('Press Ctrl-C to stop.'),
+      180_000,
+      `dev to start:\n${dev.output()}`,
+    );
     assert.ok(processesIn(dataDir).length >= 2);
     dev.child.kill('SIGKILL');
     await dev.exited;
-    await waitFor(() => processesIn(dataDir).length === 0, 20_000, `orphans gone: ${processesIn(dataDir).join('\n')}`);
+    await waitFor(
+      () => processesIn(dataDir).length === 0,
+      20_000,
+      `orphans gone: ${processesIn(dataDir).join('\n')}`,
+    );
 
     // The persistent state survives: a second start on the same data dir works.
     const again = await runCli(['dev', '--once'], devEnv(dataDir), 180_000);

@@ -24,7 +24,9 @@ function withDatabase(url: string, database: string): string {
 }
 
 /** A fresh, migrated database of its own for one test file; drop() removes it. */
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
   const admin = serverUrl();
   const name = `patchops_t_${randomBytes(5).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });

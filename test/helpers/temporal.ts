@@ -33,7 +33,13 @@ export async function connectTemporal(): Promise<TemporalHarness> {
     client,
     taskQueue,
     async withWorker(store, fn) {
-      const worker = await createWorker({ connection: native, namespace: 'default', taskQueue, store, log: testLog });
+      const worker = await createWorker({
+        connection: native,
+        namespace: 'default',
+        taskQueue,
+        store,
+        log: testLog,
+      });
       return worker.runUntil(fn(worker));
     },
     async close() {

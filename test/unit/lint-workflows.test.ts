@@ -49,14 +49,21 @@ async function lint(code: string, name: string) {
 describe('workflow purity lint', () => {
   it('rejects Node built-ins, I/O libraries, value imports of I/O layers and floating promises', async () => {
     const messages = await lint(BAD_WORKFLOW, 'bad');
-    const restricted = messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.line);
+    const restricted = messages
+      .filter((m) => m.ruleId === 'no-restricted-imports')
+      .map((m) => m.line);
     // node:fs, pg, axios, ../activities (value import), ../store
     assert.deepEqual(restricted, [2, 3, 4, 5, 6]);
-    assert.ok(messages.some((m) => m.ruleId === '@typescript-eslint/no-floating-promises' && m.line === 11));
+    assert.ok(
+      messages.some((m) => m.ruleId === '@typescript-eslint/no-floating-promises' && m.line === 11),
+    );
   });
 
   it('accepts a workflow that imports only types from the I/O layers', async () => {
     const messages = await lint(GOOD_WORKFLOW, 'good');
-    assert.deepEqual(messages.map((m) => `${m.ruleId}: ${m.message}`), []);
+    assert.deepEqual(
+      messages.map((m) => `${m.ruleId}: ${m.message}`),
+      [],
+    );
   });
 });

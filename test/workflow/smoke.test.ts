@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
+import type { smokeWorkflow } from '../../workflows/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { connectTemporal, type TemporalHarness } from '../helpers/temporal.js';
 
@@ -19,7 +20,7 @@ describe('smoke workflow on the real dev server and PostgreSQL', () => {
   it('writes one audit event, and a second run of the same workflow id writes none', async () => {
     const workflowId = `smoke-${t.taskQueue}`;
     const run = () =>
-      t.client.workflow.execute('smokeWorkflow', {
+      t.client.workflow.execute<typeof smokeWorkflow>('smokeWorkflow', {
         taskQueue: t.taskQueue,
         workflowId,
         args: [{ actor: 'tester', note: 'hello' }],

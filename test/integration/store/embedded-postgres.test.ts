@@ -14,7 +14,10 @@ const scratch = () => {
   chmodSync(dir, 0o755);
   return dir;
 };
-const running = (dir: string) => execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir) && l.includes('postgres'));
+const running = (dir: string) =>
+  execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(dir) && l.includes('postgres'));
 
 describe('embedded PostgreSQL', () => {
   it('initialises, migrates, keeps data across restarts and leaves no process behind', async () => {

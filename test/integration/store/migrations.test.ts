@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { migrateUp, pendingMigrations } from '../../../store/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 
-describe('schema on the machine\'s PostgreSQL', () => {
+describe("schema on the machine's PostgreSQL", () => {
   let db: TestDatabase;
   before(async () => {
     db = await createTestDatabase({ migrate: false });
@@ -19,13 +19,31 @@ describe('schema on the machine\'s PostgreSQL', () => {
       `select table_name from information_schema.tables where table_schema = 'public' order by 1`,
     );
     const names = tables.rows.map((r) => r.table_name);
-    for (const t of ['clients', 'sites', 'devices', 'patches', 'device_patches', 'rollouts', 'approvals', 'tickets', 'chat_messages', 'audit_events']) {
+    for (const t of [
+      'clients',
+      'sites',
+      'devices',
+      'patches',
+      'device_patches',
+      'rollouts',
+      'approvals',
+      'tickets',
+      'chat_messages',
+      'audit_events',
+    ]) {
       assert.ok(names.includes(t), `missing table ${t}`);
     }
   });
 
   it('audit events are written once per idempotency key', async () => {
-    const event = { idempotencyKey: 'wf-1:step', actor: 'alice', action: 'test', subjectType: 'rollout', subjectId: 'r1', data: { n: 1 } };
+    const event = {
+      idempotencyKey: 'wf-1:step',
+      actor: 'alice',
+      action: 'test',
+      subjectType: 'rollout',
+      subjectId: 'r1',
+      data: { n: 1 },
+    };
     assert.equal(await db.store.audit.append(event), true);
     assert.equal(await db.store.audit.append({ ...event, data: { n: 2 } }), false);
     const rows = await db.store.audit.listBySubject('rollout', 'r1');
@@ -34,8 +52,17 @@ describe('schema on the machine\'s PostgreSQL', () => {
   });
 
   it('the database itself refuses UPDATE, DELETE and TRUNCATE of audit events', async () => {
-    await db.store.audit.append({ idempotencyKey: 'wf-2:step', actor: 'bob', action: 'test', subjectType: 'rollout', subjectId: 'r2' });
-    await assert.rejects(db.pool.query(`update audit_events set actor = 'mallory'`), /append-only: UPDATE/);
+    await db.store.audit.append({
+      idempotencyKey: 'wf-2:step',
+      actor: 'bob',
+      action: 'test',
+      subjectType: 'rollout',
+      subjectId: 'r2',
+    });
+    await assert.rejects(
+      db.pool.query(`update audit_events set actor = 'mallory'`),
+      /append-only: UPDATE/,
+    );
     await assert.rejects(db.pool.query(`delete from audit_events`), /append-only: DELETE/);
     await assert.rejects(db.pool.query(`truncate audit_events`), /append-only: TRUNCATE/);
     const count = await db.pool.query<{ n: string }>('select count(*) as n from audit_events');

@@ -23,7 +23,12 @@ describe('loadConfig', () => {
   it('names every bad variable at once, with what is expected', () => {
     let err: unknown;
     try {
-      load({ DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'nohost', TEMPORAL_DEV_PORT: '99999', LOG_LEVEL: 'loud' });
+      load({
+        DATABASE_URL: 'mysql://x',
+        TEMPORAL_ADDRESS: 'nohost',
+        TEMPORAL_DEV_PORT: '99999',
+        LOG_LEVEL: 'loud',
+      });
     } catch (e) {
       err = e;
     }
@@ -38,7 +43,12 @@ describe('loadConfig', () => {
 
   it('never echoes a secret value in its errors', () => {
     assert.throws(
-      () => load({ DATABASE_URL: 'mysql://admin:hunter2@db/x', TEMPORAL_API_KEY: '' , TEMPORAL_TLS_CERT: '/nope/cert.pem' }),
+      () =>
+        load({
+          DATABASE_URL: 'mysql://admin:hunter2@db/x',
+          TEMPORAL_API_KEY: '',
+          TEMPORAL_TLS_CERT: '/nope/cert.pem',
+        }),
       (err: Error) => !err.message.includes('hunter2') && /TEMPORAL_TLS_CERT/.test(err.message),
     );
   });

@@ -18,7 +18,15 @@ describe('secrets in logs', () => {
       },
     });
     const log = createLogger({ level: 'info', format: 'json' }, 'test', sink);
-    log.info({ databaseUrl: 'postgres://u:pw@h/db', token: 'xoxb-1', temporal: { apiKey: 'k-123' }, device: 'ws-01' }, 'hello');
+    log.info(
+      {
+        databaseUrl: 'postgres://u:pw@h/db',
+        token: 'xoxb-1',
+        temporal: { apiKey: 'k-123' },
+        device: 'ws-01',
+      },
+      'hello',
+    );
     assert.ok(!out.includes('xoxb-1'), out);
     assert.ok(!out.includes('pw@h'), out);
     assert.ok(!out.includes('k-123'), out);
