@@ -78,7 +78,10 @@ export const patchSchema = z.object({
   kev: z.boolean(),
   cveIds: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/)),
   /** ISO date (YYYY-MM-DD). */
-  releaseDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable(),
+  releaseDate: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullable(),
   rebootRequired: z.boolean(),
   uninstallable: z.boolean(),
 });
