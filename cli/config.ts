@@ -75,26 +75,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = String(issue.path[0] ?? '(environment)');
-        return `${name}: ${issue.message}`;
-      }),
-    );
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
-  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map(
+        (issue) => `${String(issue.path[0] ?? '(environment)')}: ${issue.message}`,
+      );
+  // Cross-field and file checks run on the raw values too, so every problem is reported at once.
+  if (Boolean(cleaned.TEMPORAL_TLS_CERT) !== Boolean(cleaned.TEMPORAL_TLS_KEY)) {
     problems.push(
       'TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: set both (paths to the client certificate and key) or neither',
     );
   }
   for (const name of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_CLI'] as const) {
-    const file = e[name];
+    const file = cleaned[name];
     if (file && !existsSync(file)) problems.push(`${name}: no file at ${file}`);
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   return {
     dataDir: path.resolve(cwd, e.PATCHOPS_DATA_DIR),
