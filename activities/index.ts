@@ -1,16 +1,33 @@
 import type { Logger } from 'pino';
+import type { Notifier } from '../adapters/chat/types.js';
+import type { ItsmAdapter } from '../adapters/itsm/types.js';
+import type { RmmAdapter } from '../adapters/rmm/types.js';
+import type { PolicyDocument } from '../domain/policy/schema.js';
 import type { Store } from '../store/index.js';
 import { createAuditActivities } from './audit.js';
+import { createDeviceActivities } from './device.js';
+import { createPlanActivities } from './plan.js';
+import { createRolloutActivities } from './rollout.js';
 
 export interface ActivityDeps {
   store: Store;
   log: Logger;
+  rmm: RmmAdapter;
+  itsm: ItsmAdapter;
+  notifier: Notifier;
+  /** Every loaded policy document (global, client, site, group); planning picks the cascade. */
+  policies: PolicyDocument[];
+  /** Overrides for how often jobs are polled etc. (tests use milliseconds). */
+  timing?: { jobPollMs?: number };
 }
 
 /** Builds every activity from injected dependencies; the worker is the only caller in production. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createAuditActivities(deps),
+    ...createRolloutActivities(deps),
+    ...createPlanActivities(deps),
+    ...createDeviceActivities(deps),
   };
 }
 

@@ -33,6 +33,7 @@ export const envSchema = z.object({
   TEMPORAL_CLI: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.default(8233),
+  PATCHOPS_POLICY_DIR: z.string().min(1).default('policies'),
   PATCHOPS_RMM: z.enum(['simulator']).default('simulator'),
   PATCHOPS_ITSM: z.enum(['log']).default('log'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -44,6 +45,8 @@ export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   dataDir: string;
+  /** Folder of active policy YAML files (global.yaml, one per client/site/group). */
+  policyDir: string;
   /** Explicit PostgreSQL URL; when absent, `dev` starts an embedded PostgreSQL. */
   databaseUrl: string | undefined;
   temporal: {
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const production = e.NODE_ENV === 'production';
   return {
     dataDir: path.resolve(cwd, e.PATCHOPS_DATA_DIR),
+    policyDir: path.resolve(cwd, e.PATCHOPS_POLICY_DIR),
     databaseUrl: e.DATABASE_URL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,

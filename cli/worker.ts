@@ -8,8 +8,7 @@ import {
   type NativeConnection,
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities } from '../activities/index.js';
-import type { Store } from '../store/index.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
 
 export const WORKFLOWS_PATH = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -22,8 +21,8 @@ export interface WorkerDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  store: Store;
-  log: Logger;
+  /** Everything activities need: store, adapters, policies, logger. */
+  deps: ActivityDeps;
 }
 
 let runtimeInstalled = false;
@@ -56,6 +55,6 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ store: deps.store, log: deps.log }),
+    activities: createActivities(deps.deps),
   });
 }

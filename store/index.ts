@@ -1,16 +1,31 @@
 import { AuditRepository } from './audit.js';
+import { InventoryRepository } from './inventory.js';
+import { RecordsRepository } from './records.js';
+import { RolloutRepository } from './rollouts.js';
 import type { Pool } from './pool.js';
 
 export type { Pool } from './pool.js';
 export { createPool, ping } from './pool.js';
 export { AuditRepository, type AuditEvent, type AuditEventInput } from './audit.js';
+export { InventoryRepository } from './inventory.js';
+export * from './rollouts.js';
+export { RecordsRepository } from './records.js';
 
 /** Every repository over one pool; activities receive this, never a raw pool. */
 export interface Store {
   pool: Pool;
   audit: AuditRepository;
+  inventory: InventoryRepository;
+  rollouts: RolloutRepository;
+  records: RecordsRepository;
 }
 
 export function createStore(pool: Pool): Store {
-  return { pool, audit: new AuditRepository(pool) };
+  return {
+    pool,
+    audit: new AuditRepository(pool),
+    inventory: new InventoryRepository(pool),
+    rollouts: new RolloutRepository(pool),
+    records: new RecordsRepository(pool),
+  };
 }

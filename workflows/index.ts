@@ -1,2 +1,4 @@
 // Every workflow the worker registers. Keep this file to re-exports only.
 export { smokeWorkflow } from './smoke.js';
+export { patchCycle } from './patch-cycle.js';
+export { deviceRollout } from './device-rollout.js';

@@ -7,6 +7,7 @@ import { clearDevState, PROJECT_ROOT, writeDevState } from '../runtime.js';
 import { connectClient, connectWorker } from '../temporal/connect.js';
 import { startTemporal } from '../temporal/start.js';
 import { createWorker } from '../worker.js';
+import { buildActivityDeps } from '../deps.js';
 import { migrateUp } from '../../store/migrate.js';
 import { startEmbeddedPostgres } from '../../store/embedded.js';
 import { createPool, createStore } from '../../store/index.js';
@@ -91,8 +92,7 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
-      store,
-      log,
+      deps: buildActivityDeps(config, store, log),
     });
     const running = worker.run();
     cleanups.push(async () => {

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { resolveTargets } from '../runtime.js';
 import { connectWorker } from '../temporal/connect.js';
 import { createWorker } from '../worker.js';
+import { buildActivityDeps } from '../deps.js';
 import { createPool, createStore } from '../../store/index.js';
 import { CliError } from '../errors.js';
 
@@ -25,8 +26,7 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       connection,
       namespace: t.namespace,
       taskQueue: t.taskQueue,
-      store: createStore(pool),
-      log,
+      deps: buildActivityDeps(config, createStore(pool), log),
     });
     log.info(
       { address: t.temporalAddress, namespace: t.namespace, taskQueue: t.taskQueue },

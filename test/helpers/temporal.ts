@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createWorker, installRuntimeLogger } from '../../cli/worker.js';
-import type { Store } from '../../store/index.js';
+import type { ActivityDeps } from '../../activities/index.js';
 
 export const testLog = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
@@ -18,7 +18,7 @@ export interface TemporalHarness {
   client: Client;
   taskQueue: string;
   /** Runs fn while a real worker polls a task queue of this test's own. */
-  withWorker<T>(store: Store, fn: (worker: Worker) => Promise<T>): Promise<T>;
+  withWorker<T>(deps: ActivityDeps, fn: (worker: Worker) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -32,13 +32,12 @@ export async function connectTemporal(): Promise<TemporalHarness> {
   return {
     client,
     taskQueue,
-    async withWorker(store, fn) {
+    async withWorker(deps, fn) {
       const worker = await createWorker({
         connection: native,
         namespace: 'default',
         taskQueue,
-        store,
-        log: testLog,
+        deps,
       });
       return worker.runUntil(fn(worker));
     },

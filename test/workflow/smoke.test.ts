@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { smokeWorkflow } from '../../workflows/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { testDeps } from '../helpers/deps.js';
 import { connectTemporal, type TemporalHarness } from '../helpers/temporal.js';
 
 describe('smoke workflow on the real dev server and PostgreSQL', () => {
@@ -26,7 +27,10 @@ describe('smoke workflow on the real dev server and PostgreSQL', () => {
         args: [{ actor: 'tester', note: 'hello' }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       });
-    const [first, second] = await t.withWorker(db.store, async () => [await run(), await run()]);
+    const [first, second] = await t.withWorker(testDeps(db.store), async () => [
+      await run(),
+      await run(),
+    ]);
     assert.deepEqual(first, { written: true });
     assert.deepEqual(second, { written: false });
     const rows = await db.store.audit.listBySubject('workflow', workflowId);

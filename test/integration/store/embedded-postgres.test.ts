@@ -24,7 +24,10 @@ describe('embedded PostgreSQL', () => {
     const dir = scratch();
     const first = await startEmbeddedPostgres({ dir, port: await freePort() });
     assert.match(first.url, /^postgres:\/\/patchops:[^@]+@127\.0\.0\.1:\d+\/patchops$/);
-    assert.deepEqual(await migrateUp(first.url), ['1764000000000_initial-schema']);
+    assert.deepEqual(await migrateUp(first.url), [
+      '1764000000000_initial-schema',
+      '1764100000000_rollout-plan',
+    ]);
     let client = new pg.Client({ connectionString: first.url });
     await client.connect();
     await client.query(`insert into clients (id, name) values ('acme', 'Acme Corp')`);

@@ -11,8 +11,14 @@ describe("schema on the machine's PostgreSQL", () => {
   after(async () => db.drop());
 
   it('migrate creates every table, then has nothing left to do', async () => {
-    assert.deepEqual(await pendingMigrations(db.url), ['1764000000000_initial-schema']);
-    assert.deepEqual(await migrateUp(db.url), ['1764000000000_initial-schema']);
+    assert.deepEqual(await pendingMigrations(db.url), [
+      '1764000000000_initial-schema',
+      '1764100000000_rollout-plan',
+    ]);
+    assert.deepEqual(await migrateUp(db.url), [
+      '1764000000000_initial-schema',
+      '1764100000000_rollout-plan',
+    ]);
     assert.deepEqual(await migrateUp(db.url), []);
     assert.deepEqual(await pendingMigrations(db.url), []);
     const tables = await db.pool.query<{ table_name: string }>(

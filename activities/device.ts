@@ -1,0 +1,160 @@
+import { Context, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { RmmError } from '../adapters/rmm/types.js';
+import type { RolloutDeviceStatus } from '../store/index.js';
+import type { DeviceRolloutResult } from '../workflows/device-rollout.js';
+import type { ActivityDeps } from './index.js';
+
+/** Business failures the workflow must see at once, not retry. */
+function rethrow(err: unknown): never {
+  if (err instanceof RmmError && !err.retryable) {
+    throw ApplicationFailure.create({
+      type: err.code,
+      message: err.message,
+      nonRetryable: true,
+      cause: err,
+    });
+  }
+  throw err;
+}
+
+export function createDeviceActivities({ store, rmm }: ActivityDeps) {
+  return {
+    /** The device's time zone (its own, else its site's) and the patches planned for it. */
+    async deviceContext(a: {
+      rolloutId: string;
+      deviceId: string;
+    }): Promise<{ timezone: string; patchIds: string[] }> {
+      const [device, plan] = await Promise.all([
+        store.inventory.device(a.deviceId),
+        store.rollouts.devicePlan(a.rolloutId, a.deviceId),
+      ]);
+      if (!device || !plan) {
+        throw ApplicationFailure.create({
+          type: 'NOT_PLANNED',
+          message: `device ${a.deviceId} is not in rollout ${a.rolloutId}`,
+          nonRetryable: true,
+        });
+      }
+      return {
+        timezone: device.timezone ?? (await store.inventory.siteTimezone(device.siteId)),
+        patchIds: plan.patchIds,
+      };
+    },
+
+    async deviceOnline(a: { deviceId: string }): Promise<boolean> {
+      return rmm.isOnline(a.deviceId).catch(rethrow);
+    },
+
+    async setDeviceStatus(a: {
+      rolloutId: string;
+      deviceId: string;
+      status: RolloutDeviceStatus;
+    }): Promise<void> {
+      await store.rollouts.setDeviceStatus(a.rolloutId, a.deviceId, a.status);
+    },
+
+    /** Starts the install job; the RMM de-duplicates by key, so a retry never installs twice. */
+    async deployPatches(a: {
+      deviceId: string;
+      patchIds: string[];
+      idempotencyKey: string;
+    }): Promise<{ jobId: string }> {
+      return rmm.deploy(a.deviceId, a.patchIds, a.idempotencyKey).catch(rethrow);
+    },
+
+    async rebootDevice(a: {
+      deviceId: string;
+      idempotencyKey: string;
+    }): Promise<{ jobId: string }> {
+      return rmm.reboot(a.deviceId, a.idempotencyKey).catch(rethrow);
+    },
+
+    /** Polls a job until it ends, heartbeating so a lost worker is detected quickly. */
+    async waitForJob(a: { jobId: string; pollMs: number }) {
+      const ctx = Context.current();
+      for (;;) {
+        const job = await rmm.readJob(a.jobId).catch(rethrow);
+        if (job.state === 'succeeded' || job.state === 'failed') return job.results;
+        ctx.heartbeat({ state: job.state });
+        await sleep(a.pollMs); // rejects when the activity is cancelled
+      }
+    },
+
+    /** Rescans one device: only what the RMM now reports installed counts as installed. */
+    async rescanDevice(a: {
+      deviceId: string;
+      patchIds: string[];
+    }): Promise<{ installed: string[]; pendingReboot: string[] }> {
+      const [installed, missing] = await Promise.all([
+        rmm.installedPatches(a.deviceId).catch(rethrow),
+        rmm.missingPatches(a.deviceId).catch(rethrow),
+      ]);
+      const missingIds = new Set(missing.map((p) => p.id));
+      const done = a.patchIds.filter((id) => installed.includes(id) && !missingIds.has(id));
+      // Neither missing nor installed: the RMM holds it until the device reboots.
+      const pendingReboot = a.patchIds.filter(
+        (id) => !installed.includes(id) && !missingIds.has(id),
+      );
+      return { installed: done, pendingReboot };
+    },
+
+    async uninstallFailed(a: {
+      rolloutId: string;
+      deviceId: string;
+      patchIds: string[];
+      idempotencyKey: string;
+    }): Promise<void> {
+      const patches = await store.inventory.patches(a.patchIds);
+      const removable = patches.filter((p) => p.uninstallable).map((p) => p.id);
+      if (removable.length)
+        await rmm.uninstall(a.deviceId, removable, a.idempotencyKey).catch(rethrow);
+    },
+
+    /** Writes the device's outcome, its device × patch states and an audit event, once. */
+    async recordDeviceOutcome(a: {
+      rolloutId: string;
+      result: DeviceRolloutResult;
+    }): Promise<void> {
+      const { rolloutId, result } = a;
+      const status = result.outcome;
+      await store.rollouts.setDeviceStatus(rolloutId, result.deviceId, status, { ...result });
+      if (result.installed.length)
+        await store.inventory.setPatchState(
+          result.deviceId,
+          result.installed,
+          'installed',
+          rolloutId,
+        );
+      if (result.pendingReboot.length)
+        await store.inventory.setPatchState(
+          result.deviceId,
+          result.pendingReboot,
+          'pending_reboot',
+          rolloutId,
+        );
+      if (result.failed.length)
+        await store.inventory.setPatchState(
+          result.deviceId,
+          result.failed,
+          'failed',
+          rolloutId,
+          result.reason,
+        );
+      await store.audit.append({
+        idempotencyKey: `${rolloutId}:device:${result.deviceId}:${status}`,
+        actor: 'patchops',
+        action: `device.${status}`,
+        subjectType: 'device',
+        subjectId: result.deviceId,
+        rolloutId,
+        data: {
+          installed: result.installed,
+          failed: result.failed,
+          pendingReboot: result.pendingReboot,
+          reason: result.reason ?? null,
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { assessRisk } from '../domain/risk.js';
+import { decideApproval, effectivePolicy, type ResolvedPolicy } from '../domain/policy/index.js';
+import type { Device, Patch } from '../domain/model.js';
+import { assignRings } from '../domain/rings.js';
+import type { RolloutSettings, WindowRule } from '../domain/rollout-settings.js';
+import type { PlannedDevice, PlannedPatch } from '../store/index.js';
+import type { ActivityDeps } from './index.js';
+
+export interface PlanResult {
+  settings: RolloutSettings;
+  /** Devices per ring, in ring order. */
+  ringSizes: number[];
+  needsApproval: boolean;
+  summary: {
+    devices: number;
+    patches: number;
+    rejected: number;
+    deferred: number;
+    needsApproval: number;
+    auto: number;
+  };
+}
+
+/** The workflow-facing settings of a resolved policy (durations already in ms). */
+export function toSettings(p: ResolvedPolicy, jobPollMs: number): RolloutSettings {
+  return {
+    rings: p.rings.map((r) => ({
+      name: r.name,
+      soakMs: r.soak,
+      successThreshold: r.successThreshold,
+      promotion: r.promotion,
+      concurrency: r.concurrency,
+    })),
+    approvers: {
+      cli: p.approvers.cli ?? [],
+      slack: {
+        users: p.approvers.slack?.users ?? [],
+        usergroups: p.approvers.slack?.usergroups ?? [],
+      },
+      teams: {
+        tenantId: p.approvers.teams?.tenantId ?? null,
+        users: p.approvers.teams?.users ?? [],
+      },
+    },
+    approvalTimeout: {
+      afterMs: p.approvalTimeout.after,
+      remindEveryMs: p.approvalTimeout.remindEvery,
+      escalateAfterMs: p.approvalTimeout.escalateAfter ?? null,
+      escalateTo: p.approvalTimeout.escalateTo ?? [],
+      outcome: p.approvalTimeout.outcome,
+    },
+    reboot: {
+      mode: p.reboot.mode,
+      userDeferrals: p.reboot.userDeferrals,
+      deferralIntervalMs: p.reboot.deferralInterval,
+      deadlineMs: p.reboot.deadline,
+    },
+    circuitBreaker: {
+      maxFailureRate: p.circuitBreaker.maxFailureRate,
+      minSamples: p.circuitBreaker.minSamples,
+    },
+    windows: p.windows.map((w) => ({
+      name: w.name,
+      // The schema validated n as 1..5 | 'last'; its output type is wider.
+      rule: w.rule as WindowRule,
+      start: w.start,
+      durationMs: w.duration,
+      timezone: w.timezone,
+    })),
+    bypassWindows: false,
+    jobPollMs,
+    offlineRetries: 2,
+    uninstallOnFailure: false,
+  };
+}
+
+export function createPlanActivities({ store, policies, timing }: ActivityDeps) {
+  return {
+    /**
+     * Assesses every missing patch of every device of the client against the policy
+     * cascade, assigns rings and stores the plan. Returns only counts and settings.
+     */
+    async planRollout(a: { rolloutId: string; clientId: string }): Promise<PlanResult> {
+      const now = Date.now();
+      const clientPolicy = effectivePolicy(policies, {
+        clientId: a.clientId,
+        siteId: '',
+        groups: [],
+      }).policy;
+      const settings = toSettings(clientPolicy, timing?.jobPollMs ?? 2_000);
+      const patchPlans = new Map<string, PlannedPatch>();
+      const targets: Array<{ device: Device; patchIds: string[] }> = [];
+      const patchCache = new Map<string, Patch>();
+      let after: string | null = null;
+      for (;;) {
+        const devices = await store.inventory.devicePage(a.clientId, after, 500);
+        if (devices.length === 0) break;
+        after = devices[devices.length - 1]!.id;
+        const missing = await store.inventory.missingFor(devices.map((d) => d.id));
+        const unknown = [...new Set([...missing.values()].flat())].filter(
+          (id) => !patchCache.has(id),
+        );
+        for (const p of await store.inventory.patches(unknown)) patchCache.set(p.id, p);
+        for (const device of devices) {
+          const chain = effectivePolicy(policies, {
+            clientId: a.clientId,
+            siteId: device.siteId,
+            groups: device.tags,
+          });
+          const deploy: string[] = [];
+          for (const id of missing.get(device.id) ?? []) {
+            const patch = patchCache.get(id);
+            if (!patch) continue;
+            const decision = decideApproval(chain, patch);
+            const risk = assessRisk(patch, device, now);
+            const known = patchPlans.get(id);
+            // The rollout-level record keeps the strictest decision any device got.
+            if (!known || rank(decision.action) > rank(known.decision)) {
+              patchPlans.set(id, {
+                patchId: id,
+                decision: decision.action,
+                reason: `${decision.decidedBy}: ${decision.reason}`,
+                riskTier: risk.tier,
+                dueAt: new Date(risk.dueAt),
+              });
+            }
+            if (decision.action === 'auto' || decision.action === 'needs_approval') deploy.push(id);
+          }
+          if (deploy.length) targets.push({ device, patchIds: deploy });
+        }
+      }
+      const assignment = assignRings(
+        clientPolicy.rings,
+        targets.map((t) => t.device),
+        a.clientId,
+      );
+      const ringOf = new Map<string, number>();
+      clientPolicy.rings.forEach((r, i) =>
+        (assignment[r.name] ?? []).forEach((id) => ringOf.set(id, i)),
+      );
+      const plannedDevices: PlannedDevice[] = targets.map((t) => {
+        const ringIndex = ringOf.get(t.device.id) ?? clientPolicy.rings.length - 1;
+        return {
+          deviceId: t.device.id,
+          ringIndex,
+          ring: clientPolicy.rings[ringIndex]!.name,
+          patchIds: t.patchIds,
+        };
+      });
+      const patches = [...patchPlans.values()];
+      await store.rollouts.savePlan(a.rolloutId, patches, plannedDevices);
+      const count = (d: PlannedPatch['decision']) => patches.filter((p) => p.decision === d).length;
+      const summary = {
+        devices: plannedDevices.length,
+        patches: patches.filter((p) => p.decision === 'auto' || p.decision === 'needs_approval')
+          .length,
+        rejected: count('reject'),
+        deferred: count('defer'),
+        needsApproval: count('needs_approval'),
+        auto: count('auto'),
+      };
+      await store.rollouts.setStatus(a.rolloutId, 'planning', summary);
+      return {
+        settings,
+        ringSizes: clientPolicy.rings.map(
+          (_, i) => plannedDevices.filter((d) => d.ringIndex === i).length,
+        ),
+        needsApproval: summary.needsApproval > 0,
+        summary,
+      };
+    },
+  };
+}
+
+const rank = (d: PlannedPatch['decision']) =>
+  ({ auto: 0, needs_approval: 1, defer: 2, reject: 3 })[d];

@@ -1,0 +1,230 @@
+import { Context } from '@temporalio/activity';
+import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
+import type { NoticeKind } from '../adapters/chat/types.js';
+import type { ActivityDeps } from './index.js';
+
+const STATUS: Partial<
+  Record<RolloutPhase, Parameters<ActivityDeps['store']['rollouts']['setStatus']>[1]>
+> = {
+  planning: 'planning',
+  awaiting_approval: 'awaiting_approval',
+  deploying: 'deploying',
+  verifying: 'verifying',
+  completed: 'completed',
+  rejected: 'rejected',
+  halted: 'halted',
+  cancelled: 'cancelled',
+};
+
+export function createRolloutActivities({ store, rmm, itsm, notifier, log }: ActivityDeps) {
+  const noticeText = async (rolloutId: string, kind: NoticeKind): Promise<string> => {
+    const r = await store.rollouts.get(rolloutId);
+    const counts = await store.rollouts.ringCounts(rolloutId);
+    const rings = counts.map((c) => `${c.ring} ${c.total}`).join(', ');
+    const summary = r?.summary as { patches?: number; devices?: number } | undefined;
+    const what = `${summary?.patches ?? 0} patches on ${summary?.devices ?? 0} devices (${rings})`;
+    switch (kind) {
+      case 'approval_request':
+        return `Rollout ${rolloutId} for ${r?.clientId}: ${what} needs approval. patchops approve|reject|defer ${rolloutId} --as USER`;
+      case 'approval_reminder':
+        return `Reminder: rollout ${rolloutId} is still waiting for approval.`;
+      case 'approval_escalation':
+        return `Escalation: rollout ${rolloutId} has waited too long for approval.`;
+      case 'promotion_request':
+        return `Rollout ${rolloutId}: the pilot soaked; promote the next ring with patchops promote ${rolloutId}.`;
+      case 'halted':
+        return `Rollout ${rolloutId} halted: ${(r?.summary as { haltReason?: string } | undefined)?.haltReason ?? 'see status'}`;
+      default:
+        return `Rollout ${rolloutId}: ${kind}`;
+    }
+  };
+
+  return {
+    /** Creates the rollout row, syncs the client's inventory from the RMM and scans it. */
+    async prepareRollout(a: {
+      rolloutId: string;
+      clientId: string;
+      startedBy: string;
+    }): Promise<{ devices: number }> {
+      const ctx = Context.current();
+      const clients = await rmm.listClients();
+      const client = clients.find((c) => c.id === a.clientId);
+      if (!client) throw new Error(`client ${a.clientId} is not known to the ${rmm.kind} RMM`);
+      await store.inventory.upsertClients([client]);
+      await store.inventory.upsertSites(await rmm.listSites(a.clientId));
+      await store.rollouts.create({
+        id: a.rolloutId,
+        clientId: a.clientId,
+        startedBy: a.startedBy,
+        policy: {},
+      });
+      let cursor: string | undefined;
+      let devices = 0;
+      do {
+        const page = await rmm.listDevices(a.clientId, {
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
+        await store.inventory.upsertDevices(page.devices);
+        const ids = page.devices.map((d) => d.id);
+        const { scanId } = await rmm.triggerScan(ids);
+        while (!(await rmm.readScan(scanId)).done) {
+          ctx.heartbeat({ devices });
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        for (const d of page.devices) {
+          const [missing, installed] = await Promise.all([
+            rmm.missingPatches(d.id),
+            rmm.installedPatches(d.id),
+          ]);
+          await store.inventory.upsertPatches(missing);
+          await store.inventory.recordScan(
+            d.id,
+            missing.map((p) => p.id),
+            installed,
+          );
+        }
+        devices += page.devices.length;
+        ctx.heartbeat({ devices });
+        cursor = page.nextCursor;
+      } while (cursor);
+      await store.audit.append({
+        idempotencyKey: `${a.rolloutId}:scanned`,
+        actor: a.startedBy,
+        action: 'rollout.scanned',
+        subjectType: 'rollout',
+        subjectId: a.rolloutId,
+        clientId: a.clientId,
+        rolloutId: a.rolloutId,
+        data: { devices },
+      });
+      return { devices };
+    },
+
+    async ringPage(a: {
+      rolloutId: string;
+      ringIndex: number;
+      after: string | null;
+      limit: number;
+    }): Promise<string[]> {
+      return store.rollouts.ringPage(a.rolloutId, a.ringIndex, a.after, a.limit);
+    },
+
+    /** Opens the change ticket once per rollout (the key is stored beside the ticket). */
+    async openTicket(a: {
+      rolloutId: string;
+      clientId: string;
+      idempotencyKey: string;
+    }): Promise<{ ticketId: string }> {
+      const existing = await store.records.ticketByKey(a.idempotencyKey);
+      if (existing) return { ticketId: existing.externalId };
+      const body = await noticeText(a.rolloutId, 'summary');
+      const t = await itsm.open(
+        { title: `Patch rollout ${a.rolloutId}`, body, clientId: a.clientId },
+        a.idempotencyKey,
+      );
+      await store.records.saveTicket({
+        rolloutId: a.rolloutId,
+        kind: itsm.kind,
+        externalId: t.externalId,
+        url: t.url,
+        key: a.idempotencyKey,
+      });
+      return { ticketId: t.externalId };
+    },
+
+    /** Posts a notice once per key: a retried activity finds the message already recorded. */
+    async notify(a: {
+      rolloutId: string;
+      kind: NoticeKind;
+      idempotencyKey: string;
+    }): Promise<void> {
+      if (await store.records.chatMessageExists(a.idempotencyKey)) return;
+      const r = await store.rollouts.get(a.rolloutId);
+      const text = await noticeText(a.rolloutId, a.kind);
+      const ref = await notifier.post({
+        rolloutId: a.rolloutId,
+        clientId: r?.clientId ?? '',
+        kind: a.kind,
+        text,
+        idempotencyKey: a.idempotencyKey,
+      });
+      await store.records.saveChatMessage({
+        platform: notifier.platform,
+        ...ref,
+        rolloutId: a.rolloutId,
+        purpose: a.kind,
+        key: a.idempotencyKey,
+      });
+    },
+
+    async recordDecision(a: {
+      rolloutId: string;
+      decision: DecisionResult;
+      via: string;
+      reason?: string | undefined;
+      idempotencyKey: string;
+    }): Promise<void> {
+      await store.records.saveApproval({
+        rolloutId: a.rolloutId,
+        decision: a.decision.decision,
+        decidedBy: a.decision.decidedBy,
+        via: a.via,
+        reason: a.reason ?? null,
+        key: a.idempotencyKey,
+      });
+      await store.audit.append({
+        idempotencyKey: a.idempotencyKey,
+        actor: a.decision.decidedBy,
+        action: `rollout.${a.decision.decision}`,
+        subjectType: 'rollout',
+        subjectId: a.rolloutId,
+        rolloutId: a.rolloutId,
+        data: { via: a.via, reason: a.reason ?? null },
+      });
+    },
+
+    async recordPhase(a: {
+      rolloutId: string;
+      phase: RolloutPhase;
+      note?: string | undefined;
+      idempotencyKey: string;
+    }): Promise<void> {
+      const status = STATUS[a.phase];
+      if (status) await store.rollouts.setStatus(a.rolloutId, status);
+      await store.audit.append({
+        idempotencyKey: a.idempotencyKey,
+        actor: 'patchops',
+        action: `rollout.${a.phase}`,
+        subjectType: 'rollout',
+        subjectId: a.rolloutId,
+        rolloutId: a.rolloutId,
+        data: { note: a.note ?? null },
+      });
+    },
+
+    /** Final status, summary numbers, closing ticket note. */
+    async finishRollout(a: {
+      rolloutId: string;
+      clientId: string;
+      phase: RolloutPhase;
+      note: string;
+      ticketId: string | null;
+      idempotencyKey: string;
+    }): Promise<void> {
+      const rings = await store.rollouts.ringCounts(a.rolloutId);
+      const existing = await store.rollouts.get(a.rolloutId);
+      await store.rollouts.setStatus(a.rolloutId, STATUS[a.phase] ?? 'failed', {
+        ...existing?.summary,
+        outcome: a.phase,
+        note: a.note,
+        rings,
+      });
+      if (a.ticketId) {
+        await itsm.close(a.ticketId, `${a.phase}: ${a.note}`, a.idempotencyKey);
+        await store.records.setTicketStatus(a.ticketId, 'closed');
+      }
+      log.info({ rolloutId: a.rolloutId, phase: a.phase }, a.note);
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { Notice, Notifier } from './types.js';
+
+/** Notices as log lines (and, through onNotice, to the terminal of `patchops dev`). */
+export function createLogNotifier(log: Logger, onNotice?: (n: Notice) => void): Notifier {
+  return {
+    platform: 'cli',
+    post(notice) {
+      log.info({ rolloutId: notice.rolloutId, kind: notice.kind }, notice.text);
+      onNotice?.(notice);
+      return Promise.resolve({ conversation: 'log', messageRef: notice.idempotencyKey });
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import type { Client, Device, Patch, Site } from '../../domain/model.js';
+
+/**
+ * The contract every RMM (remote monitoring and management tool) fulfils for patchops.
+ * Activities call it; workflows only ever see its results. Adapters never write to the
+ * database: they report what the RMM says and activities record it.
+ *
+ * Ids: `deviceId` is always `Device.id` as returned by `listDevices`, and patch ids are
+ * `Patch.id`. Mapping them to the vendor's own ids is the adapter's job.
+ */
+export interface RmmAdapter {
+  /** The registry key this adapter was built from, e.g. "simulator" or "ninjaone". */
+  readonly kind: string;
+
+  /**
+   * Checks credentials and reachability with one cheap call, so a wrong key shows up at
+   * set-up time. Never throws for an expected failure: it returns `ok: false` and says why.
+   */
+  testConnection(): Promise<ConnectionCheck>;
+
+  /** Every client (organisation) the configured credentials can see, in a stable order. */
+  listClients(): Promise<Client[]>;
+
+  /** The sites (locations) of one client. Throws `CLIENT_NOT_FOUND` for an unknown client. */
+  listSites(clientId: string): Promise<Site[]>;
+
+  /**
+   * One page of a client's devices in a stable order; pass `nextCursor` back to get the
+   * next page. A missing `nextCursor` means this was the last page. Cursors are opaque.
+   * Throws `CLIENT_NOT_FOUND`, or `INVALID_ARGUMENT` for a bad cursor or limit.
+   */
+  listDevices(clientId: string, page: DevicePage): Promise<DevicePageResult>;
+
+  /**
+   * Asks the RMM to rescan the given devices for missing patches. Returns at once; poll
+   * `readScan` until `done`. Throws `DEVICE_NOT_FOUND` if any id is unknown.
+   */
+  triggerScan(deviceIds: string[]): Promise<{ scanId: string }>;
+
+  /** Whether a scan started by `triggerScan` has finished. Throws `SCAN_NOT_FOUND`. */
+  readScan(scanId: string): Promise<{ done: boolean }>;
+
+  /**
+   * The patches the device's most recent scan found missing. Patches installed but waiting
+   * for a reboot are neither missing nor installed. Throws `DEVICE_NOT_FOUND`.
+   */
+  missingPatches(deviceId: string): Promise<Patch[]>;
+
+  /** Ids of the patches the RMM reports as installed (reboot completed). */
+  installedPatches(deviceId: string): Promise<string[]>;
+
+  /**
+   * Queues installation of `patchIds` on one device. Idempotent: a second call with the
+   * same `idempotencyKey` returns the first call's job and installs nothing again; the same
+   * key with different arguments throws `IDEMPOTENCY_CONFLICT`. Throws `DEVICE_OFFLINE`
+   * when the device cannot receive the job now (retry later or skip it).
+   */
+  deploy(deviceId: string, patchIds: string[], idempotencyKey: string): Promise<{ jobId: string }>;
+
+  /**
+   * Progress and per-patch results of a job started by `deploy`, `reboot` or `uninstall`.
+   * `results` is filled once the job has finished. Throws `JOB_NOT_FOUND`.
+   */
+  readJob(jobId: string): Promise<JobStatus>;
+
+  /**
+   * Restarts a device, completing installs that were `pending_reboot`; the finished job
+   * lists those patches as `installed`. Idempotent per key, like `deploy`.
+   */
+  reboot(deviceId: string, idempotencyKey: string): Promise<{ jobId: string }>;
+
+  /**
+   * Rolls patches back. Throws `NOT_UNINSTALLABLE` before queuing anything when one of
+   * them cannot be removed. Idempotent per key, like `deploy`.
+   */
+  uninstall(
+    deviceId: string,
+    patchIds: string[],
+    idempotencyKey: string,
+  ): Promise<{ jobId: string }>;
+
+  /** Whether the device's agent is reachable now. Throws `DEVICE_NOT_FOUND`. */
+  isOnline(deviceId: string): Promise<boolean>;
+}
+
+export type ConnectionCheck = { ok: true; detail: string } | { ok: false; detail: string };
+
+export interface DevicePage {
+  /** `nextCursor` from the previous page; omit for the first page. */
+  cursor?: string;
+  /** Most devices to return; adapters may return fewer. */
+  limit: number;
+}
+
+export interface DevicePageResult {
+  devices: Device[];
+  nextCursor?: string;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/**
+ * What happened to one patch in a job. `uninstalled` is only reported by uninstall jobs,
+ * which is why it is here alongside the outcomes a deploy can have.
+ */
+export type PatchOutcome = 'installed' | 'failed' | 'pending_reboot' | 'uninstalled';
+
+export interface PatchResult {
+  patchId: string;
+  outcome: PatchOutcome;
+  /** The RMM's own words for a failure, e.g. a Windows Update HRESULT. */
+  error?: string;
+}
+
+export interface JobStatus {
+  /** `failed` when at least one patch failed; `results` says which. */
+  state: JobState;
+  results: PatchResult[];
+}
+
+export type RmmErrorCode =
+  | 'CLIENT_NOT_FOUND'
+  | 'DEVICE_NOT_FOUND'
+  | 'DEVICE_OFFLINE'
+  | 'PATCH_NOT_FOUND'
+  | 'NOT_UNINSTALLABLE'
+  | 'SCAN_NOT_FOUND'
+  | 'JOB_NOT_FOUND'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'INVALID_ARGUMENT'
+  | 'CONFIG_INVALID'
+  | 'UNKNOWN_ADAPTER'
+  | 'AUTH_FAILED'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE';
+
+/** Codes that describe a passing condition on the RMM's side, worth retrying later. */
+const RETRYABLE: ReadonlySet<RmmErrorCode> = new Set(['RATE_LIMITED', 'UNAVAILABLE']);
+
+/**
+ * Every failure an adapter reports on purpose. Callers branch on `code`, never on the
+ * message; `retryable` lets activities choose between a Temporal retry and a
+ * non-retryable ApplicationFailure.
+ */
+export class RmmError extends Error {
+  override readonly name = 'RmmError';
+  readonly retryable: boolean;
+
+  constructor(
+    readonly code: RmmErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.retryable = RETRYABLE.has(code);
+  }
+}

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { ActivityDeps } from '../activities/index.js';
+import { createLogNotifier } from '../adapters/chat/log.js';
+import type { Notice } from '../adapters/chat/types.js';
+import { createLogItsm } from '../adapters/itsm/log.js';
+import { createRmm } from '../adapters/rmm/registry.js';
+import type { Store } from '../store/index.js';
+import type { Config } from './config.js';
+import { loadPolicyFiles, policyFiles } from './policies.js';
+
+/** The real adapters for a worker, from configuration. The only place they are built. */
+export function buildActivityDeps(
+  config: Config,
+  store: Store,
+  log: Logger,
+  onNotice?: (n: Notice) => void,
+): ActivityDeps {
+  return {
+    store,
+    log,
+    rmm: createRmm(config.adapters.rmm, {}),
+    itsm: createLogItsm(log),
+    notifier: createLogNotifier(log, onNotice),
+    policies: loadPolicyFiles(policyFiles(config.policyDir)),
+  };
+}

@@ -1,0 +1,34 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { checkPolicySet, parsePolicy, type PolicyDocument } from '../domain/policy/index.js';
+
+export class PolicyLoadError extends Error {
+  readonly code = 'POLICY_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid policies:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/** Every *.yaml / *.yml directly in `dir` (sub-folders such as examples/ are not active). */
+export function policyFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .map((name) => path.join(dir, name))
+    .filter((full) => /\.ya?ml$/.test(full) && statSync(full).isFile());
+}
+
+/** Parses and checks a set of policy files, reporting every problem of every file at once. */
+export function loadPolicyFiles(files: string[], relativeTo = process.cwd()): PolicyDocument[] {
+  const problems: string[] = [];
+  const parsed: Array<{ fileName: string; policy: PolicyDocument }> = [];
+  for (const file of files) {
+    const fileName = path.relative(relativeTo, file) || file;
+    const result = parsePolicy(readFileSync(file, 'utf8'), fileName);
+    if (result.ok) parsed.push({ fileName, policy: result.policy });
+    else problems.push(...result.errors);
+  }
+  problems.push(...checkPolicySet(parsed));
+  if (problems.length) throw new PolicyLoadError(problems);
+  return parsed.map((p) => p.policy);
+}

@@ -1,0 +1,145 @@
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { policySchema, type PolicyDocument } from './schema.js';
+
+/**
+ * Policy files are read by the CLI and the worker; this turns their text into a policy
+ * or into every problem at once, each line naming the file, the field and the fix. No
+ * I/O: callers pass the text and the name to report it under.
+ */
+
+export type ParsePolicyResult =
+  { ok: true; policy: PolicyDocument } | { ok: false; errors: string[] };
+
+export function parsePolicy(yamlText: string, fileName: string): ParsePolicyResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return `${fileName}:${line}:${col}: ${e.message}`;
+      }),
+    };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // toJS throws on alias bombs and similar; report, never crash the caller.
+    return { ok: false, errors: [`${fileName}: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+  if (data === null || data === undefined) {
+    return {
+      ok: false,
+      errors: [`${fileName}: the file is empty; a policy needs at least "scope"`],
+    };
+  }
+  const parsed = policySchema.safeParse(data, { reportInput: true });
+  if (parsed.success) return { ok: true, policy: parsed.data };
+  return {
+    ok: false,
+    errors: formatIssues(parsed.error.issues, []).map((e) => `${fileName}: ${e}`),
+  };
+}
+
+type Path = readonly PropertyKey[];
+
+/** `rings[1].soak` style, as people write it in documentation and tickets. */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+function line(path: Path, message: string): string {
+  return path.length === 0 ? message : `${formatPath(path)}: ${message}`;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: Path): string[] {
+  return issues.flatMap((issue) => formatIssue(issue, [...prefix, ...issue.path]));
+}
+
+function formatIssue(issue: z.core.$ZodIssue, path: Path): string[] {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => {
+        const known = knownKeysAt(policySchema, path);
+        const guess = closest(key, known);
+        const hint = guess ? `did you mean "${guess}"?` : `known keys: ${known.join(', ')}`;
+        return line([...path, key], `unknown key; ${hint}`);
+      });
+    case 'invalid_union': {
+      // zod reports every branch; when the value clearly meant one branch (it has that
+      // branch's type), its own errors ("bad duration") say far more than "invalid input".
+      const meant = issue.errors.filter((branch) => branch.every((i) => !isTypeMismatch(i)));
+      const only = meant.length === 1 ? meant[0] : undefined;
+      return only ? formatIssues(only, path) : [line(path, issue.message)];
+    }
+    case 'invalid_type':
+      if (issue.input === undefined) return [line(path, `missing; expected ${issue.expected}`)];
+      return [line(path, issue.message)];
+    default:
+      return [line(path, issue.message)];
+  }
+}
+
+function isTypeMismatch(issue: z.core.$ZodIssue): boolean {
+  return (
+    issue.path.length === 0 &&
+    (issue.code === 'invalid_type' ||
+      issue.code === 'invalid_value' ||
+      issue.code === 'invalid_union')
+  );
+}
+
+/** Keys an object schema accepts at `path`, found by walking the schema like the parser. */
+function knownKeysAt(schema: z.core.$ZodType, path: Path): string[] {
+  const s = schema as z.ZodType;
+  if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) {
+    return knownKeysAt(s.unwrap(), path);
+  }
+  if (s instanceof z.ZodPipe) return knownKeysAt(s.in, path);
+  if (s instanceof z.ZodUnion) {
+    return (s.options as z.core.$ZodType[]).flatMap((o) => knownKeysAt(o, path));
+  }
+  const [head, ...rest] = path;
+  if (s instanceof z.ZodArray) {
+    return typeof head === 'number' ? knownKeysAt(s.element, rest) : [];
+  }
+  if (s instanceof z.ZodObject) {
+    const shape = s.shape as Record<string, z.core.$ZodType>;
+    if (head === undefined) return Object.keys(shape);
+    const child = typeof head === 'string' ? shape[head] : undefined;
+    return child ? knownKeysAt(child, rest) : [];
+  }
+  return [];
+}
+
+/** The known key a typo most likely meant, if any is close enough to be a fair guess. */
+function closest(typo: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const key of known) {
+    const d = editDistance(typo.toLowerCase(), key.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [key, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(typo.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}

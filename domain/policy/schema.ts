@@ -1,0 +1,210 @@
+import { z } from 'zod';
+import { durationSchema } from '../duration.js';
+import { patchCategorySchema, severitySchema } from '../model.js';
+import { ringsSchema, windowsSchema } from './rollout-schema.js';
+
+/**
+ * One policy document as an operator writes it in YAML. Every object is strict so a typo
+ * fails loudly instead of silently leaving a default in place. Durations come out as
+ * milliseconds. Pure zod: workflows import this through the cascade.
+ */
+
+const name = z.string().min(1);
+
+export const policyLevelSchema = z.enum(['global', 'client', 'site', 'group']);
+export type PolicyLevel = z.infer<typeof policyLevelSchema>;
+
+/** Where a policy applies. The global policy's id is optional and defaults to "global". */
+export interface PolicyScope {
+  /** global, client, site or group (a device tag). */
+  level: PolicyLevel;
+  /** Client id, site id or device tag; "global" (or any name you give it) for the global policy. */
+  id: string;
+}
+
+export const policyScopeSchema = z
+  .object({ level: policyLevelSchema, id: name.optional() })
+  .strict()
+  .transform((scope, ctx): PolicyScope => {
+    if (scope.level === 'global') return { level: 'global', id: scope.id ?? 'global' };
+    if (scope.id !== undefined) return { level: scope.level, id: scope.id };
+    const what = scope.level === 'group' ? 'the device tag' : `the ${scope.level} id`;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['id'],
+      message: `a ${scope.level} policy needs ${what}`,
+    });
+    return z.NEVER;
+  });
+
+// ---- approval matrix -------------------------------------------------------------------
+
+export const approvalActionSchema = z.union(
+  [z.enum(['auto', 'needs_approval', 'reject']), z.object({ defer: durationSchema }).strict()],
+  { message: 'expected auto, needs_approval, reject or { defer: "7d" }' },
+);
+export type ApprovalAction = z.output<typeof approvalActionSchema>;
+
+export const approvalRuleSchema = z
+  .object({
+    // An empty list would match nothing, which is never what the writer meant.
+    categories: z.array(patchCategorySchema).min(1).optional(),
+    severities: z.array(severitySchema).min(1).optional(),
+    kev: z.boolean().optional(),
+    action: approvalActionSchema,
+  })
+  .strict();
+export type ApprovalRule = z.output<typeof approvalRuleSchema>;
+
+export const approvalSchema = z
+  .object({
+    // Optional below global: a level without its own default falls through to the next.
+    default: approvalActionSchema.optional(),
+    rules: z.array(approvalRuleSchema).default([]),
+  })
+  .strict();
+export type ApprovalPolicy = z.output<typeof approvalSchema>;
+
+export const blocklistSchema = z.array(z.string().trim().min(1));
+
+// ---- reboot, circuit breaker, approvers, timeouts, emergency ---------------------------
+
+export const rebootSchema = z
+  .object({
+    mode: z.enum(['never', 'if_required', 'always']).default('if_required'),
+    userDeferrals: z.number().int().min(0).default(0),
+    // prefault, not default: the default must go through the duration transform too.
+    deferralInterval: durationSchema.prefault('1h'),
+    /** Time after install by which a reboot is forced, whatever the user deferred. */
+    deadline: durationSchema.prefault('24h'),
+  })
+  .strict();
+export type RebootPolicy = z.output<typeof rebootSchema>;
+
+export const circuitBreakerSchema = z
+  .object({
+    maxFailureRate: z.number().min(0).max(1).default(0.2),
+    minSamples: z.number().int().min(1).default(5),
+  })
+  .strict();
+export type CircuitBreakerPolicy = z.output<typeof circuitBreakerSchema>;
+
+// Approvals are authorised by comparing these ids with the clicker's, so display names
+// or e-mail addresses would silently never match; reject them here instead.
+const slackUser = z.string().regex(/^[UW][A-Z0-9]{2,}$/, {
+  message: 'expected a Slack member id like "U024BE7LH" (profile → ⋮ → Copy member ID)',
+});
+const slackUsergroup = z.string().regex(/^S[A-Z0-9]{2,}$/, {
+  message: 'expected a Slack user group id like "SAZ94GDB8"',
+});
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+  message: 'expected a GUID like "72f988bf-86f1-41af-91ab-2d7cd011db47"',
+});
+
+export const approversSchema = z
+  .object({
+    slack: z
+      .object({
+        users: z.array(slackUser).optional(),
+        usergroups: z.array(slackUsergroup).optional(),
+      })
+      .strict()
+      .optional(),
+    /** users are Entra ID (AAD) object ids, which Teams sends as from.aadObjectId. */
+    teams: z
+      .object({ tenantId: guid, users: z.array(guid) })
+      .strict()
+      .optional(),
+    /** Local user names allowed to run `patchops approve`. */
+    cli: z.array(name).optional(),
+  })
+  .strict();
+export type Approvers = z.output<typeof approversSchema>;
+
+export const approvalTimeoutSchema = z
+  .object({
+    after: durationSchema,
+    remindEvery: durationSchema.refine((ms) => ms > 0, { message: 'must be longer than 0s' }),
+    escalateAfter: durationSchema.optional(),
+    escalateTo: z.array(name).min(1).optional(),
+    outcome: z.enum(['reject', 'approve', 'defer']),
+  })
+  .strict()
+  .superRefine(
+    (t: unknown, ctx) => {
+      // Runs despite errors elsewhere in the section (`when`), so fields are re-checked.
+      if (typeof t !== 'object' || t === null) return;
+      const { after, escalateAfter, escalateTo } = t as Record<string, unknown>;
+      if ((escalateAfter === undefined) !== (escalateTo === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [escalateAfter === undefined ? 'escalateAfter' : 'escalateTo'],
+          message: 'escalateAfter and escalateTo go together; set both or neither',
+        });
+      }
+      if (
+        typeof escalateAfter === 'number' &&
+        typeof after === 'number' &&
+        escalateAfter >= after
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalateAfter'],
+          message: 'must be shorter than "after", or the request times out before it escalates',
+        });
+      }
+    },
+    { when: () => true },
+  );
+export type ApprovalTimeoutPolicy = z.output<typeof approvalTimeoutSchema>;
+
+export const emergencySchema = z
+  .object({
+    approvalTimeout: durationSchema.optional(),
+    soak: durationSchema.optional(),
+    bypassWindows: z.boolean().default(false),
+  })
+  .strict();
+export type EmergencyPolicy = z.output<typeof emergencySchema>;
+
+// ---- the document ----------------------------------------------------------------------
+
+export const policySchema = z
+  .object({
+    scope: policyScopeSchema,
+    approval: approvalSchema.optional(),
+    blocklist: blocklistSchema.optional(),
+    rings: ringsSchema.optional(),
+    windows: windowsSchema.optional(),
+    reboot: rebootSchema.optional(),
+    circuitBreaker: circuitBreakerSchema.optional(),
+    approvers: approversSchema.optional(),
+    approvalTimeout: approvalTimeoutSchema.optional(),
+    emergency: emergencySchema.optional(),
+  })
+  .strict();
+
+/** A parsed policy file: a scope plus the sections it overrides. */
+export type PolicyDocument = z.output<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+export type PolicySection = Exclude<keyof PolicyDocument, 'scope'>;
+
+// A Record, so that adding a section to the schema without listing it here fails to compile.
+const SECTIONS: Record<PolicySection, true> = {
+  approval: true,
+  blocklist: true,
+  rings: true,
+  windows: true,
+  reboot: true,
+  circuitBreaker: true,
+  approvers: true,
+  approvalTimeout: true,
+  emergency: true,
+};
+/** Every overridable section, in document order. */
+export const POLICY_SECTIONS = Object.keys(SECTIONS) as PolicySection[];
+
+/** A policy with every section present: the global policy after defaults, or a cascade result. */
+export type ResolvedPolicy = { scope: PolicyScope } & {
+  [K in PolicySection]-?: NonNullable<PolicyDocument[K]>;
+} & { approval: { default: ApprovalAction } };

@@ -1,0 +1,59 @@
+import type { Weekday, WindowRule } from './windows.js';
+
+/**
+ * What a rollout workflow needs to know of its effective policy, resolved by the planning
+ * activity: small, plain data, so it fits in workflow input and history.
+ */
+
+export interface RingSettings {
+  name: string;
+  soakMs: number;
+  /** Share of a ring's devices that must succeed before the next ring starts (0..1). */
+  successThreshold: number;
+  promotion: 'auto' | 'manual';
+  /** Device rollouts running at once in this ring. */
+  concurrency: number;
+}
+
+export interface ApproverSettings {
+  cli: string[];
+  slack: { users: string[]; usergroups: string[] };
+  teams: { tenantId: string | null; users: string[] };
+}
+
+export interface WindowSettings {
+  name: string;
+  rule: WindowRule;
+  start: string;
+  durationMs: number;
+  /** 'device' and 'site' are resolved per device by the device rollout. */
+  timezone: string;
+}
+
+export interface RolloutSettings {
+  rings: RingSettings[];
+  approvers: ApproverSettings;
+  approvalTimeout: {
+    afterMs: number;
+    remindEveryMs: number;
+    escalateAfterMs: number | null;
+    escalateTo: string[];
+    outcome: 'approve' | 'reject' | 'defer';
+  };
+  reboot: {
+    mode: 'never' | 'if_required' | 'always';
+    userDeferrals: number;
+    deferralIntervalMs: number;
+    deadlineMs: number;
+  };
+  circuitBreaker: { maxFailureRate: number; minSamples: number };
+  windows: WindowSettings[];
+  bypassWindows: boolean;
+  /** How often a device rollout polls an RMM job. */
+  jobPollMs: number;
+  /** Windows an offline device is retried in before it is skipped. */
+  offlineRetries: number;
+  uninstallOnFailure: boolean;
+}
+
+export type { Weekday, WindowRule };

@@ -1,0 +1,99 @@
+import type { Pool } from './pool.js';
+
+/** Tickets, chat messages and approval decisions: each row keyed by its idempotency key. */
+export class RecordsRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async ticketByKey(key: string): Promise<{ externalId: string; url: string | null } | undefined> {
+    const res = await this.pool.query<{ external_id: string; url: string | null }>(
+      `select external_id, url from tickets where idempotency_key = $1`,
+      [key],
+    );
+    const r = res.rows[0];
+    return r ? { externalId: r.external_id, url: r.url } : undefined;
+  }
+
+  async saveTicket(t: {
+    rolloutId: string;
+    kind: string;
+    externalId: string;
+    url: string | null;
+    key: string;
+  }): Promise<void> {
+    await this.pool.query(
+      `insert into tickets (rollout_id, itsm_kind, external_id, url, status, idempotency_key)
+       values ($1, $2, $3, $4, 'open', $5) on conflict (idempotency_key) do nothing`,
+      [t.rolloutId, t.kind, t.externalId, t.url, t.key],
+    );
+  }
+
+  async setTicketStatus(externalId: string, status: string): Promise<void> {
+    await this.pool.query(
+      `update tickets set status = $2, updated_at = now() where external_id = $1`,
+      [externalId, status],
+    );
+  }
+
+  async chatMessageExists(key: string): Promise<boolean> {
+    const res = await this.pool.query(`select 1 from chat_messages where idempotency_key = $1`, [
+      key,
+    ]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async saveChatMessage(m: {
+    platform: string;
+    conversation: string;
+    messageRef: string;
+    rolloutId: string;
+    purpose: string;
+    key: string;
+  }): Promise<void> {
+    await this.pool.query(
+      `insert into chat_messages (platform, conversation, message_ref, rollout_id, purpose, idempotency_key)
+       values ($1, $2, $3, $4, $5, $6) on conflict (idempotency_key) do nothing`,
+      [m.platform, m.conversation, m.messageRef, m.rolloutId, m.purpose, m.key],
+    );
+  }
+
+  async countChatMessages(rolloutId: string, purpose: string): Promise<number> {
+    const res = await this.pool.query<{ n: string }>(
+      `select count(*) as n from chat_messages where rollout_id = $1 and purpose = $2`,
+      [rolloutId, purpose],
+    );
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
+  async saveApproval(a: {
+    rolloutId: string;
+    decision: string;
+    decidedBy: string;
+    via: string;
+    reason: string | null;
+    key: string;
+  }): Promise<void> {
+    await this.pool.query(
+      `insert into approvals (rollout_id, decision, decided_by, decided_via, reason, idempotency_key)
+       values ($1, $2, $3, $4, $5, $6) on conflict (idempotency_key) do nothing`,
+      [a.rolloutId, a.decision, a.decidedBy, a.via, a.reason, a.key],
+    );
+  }
+
+  async approvals(
+    rolloutId: string,
+  ): Promise<Array<{ decision: string; decidedBy: string; via: string }>> {
+    const res = await this.pool.query<{
+      decision: string;
+      decided_by: string;
+      decided_via: string;
+    }>(
+      `select decision, decided_by, decided_via from approvals where rollout_id = $1 order by id`,
+      [rolloutId],
+    );
+    return res.rows.map((r) => ({
+      decision: r.decision,
+      decidedBy: r.decided_by,
+      via: r.decided_via,
+    }));
+  }
+}

@@ -1,0 +1,219 @@
+import type { Pool } from './pool.js';
+
+export type RolloutStatus =
+  | 'planning'
+  | 'awaiting_approval'
+  | 'deploying'
+  | 'paused'
+  | 'verifying'
+  | 'completed'
+  | 'rejected'
+  | 'halted'
+  | 'cancelled'
+  | 'failed';
+
+export type RolloutDeviceStatus =
+  | 'pending'
+  | 'waiting_window'
+  | 'offline'
+  | 'deploying'
+  | 'rebooting'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+
+export interface PlannedPatch {
+  patchId: string;
+  decision: 'auto' | 'needs_approval' | 'reject' | 'defer';
+  reason: string;
+  riskTier: string;
+  dueAt: Date | null;
+}
+
+export interface PlannedDevice {
+  deviceId: string;
+  ringIndex: number;
+  ring: string;
+  patchIds: string[];
+}
+
+export interface RingCounts {
+  ringIndex: number;
+  ring: string;
+  counts: Partial<Record<RolloutDeviceStatus, number>>;
+  total: number;
+}
+
+/** Rollouts and their plans: which patches were decided how, which device is in which ring. */
+export class RolloutRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Creates the rollout row once; a retried activity finds it already there. */
+  async create(r: {
+    id: string;
+    clientId: string;
+    startedBy: string;
+    policy: unknown;
+  }): Promise<void> {
+    await this.pool.query(
+      `insert into rollouts (id, client_id, status, policy, started_by) values ($1, $2, 'planning', $3, $4)
+       on conflict (id) do nothing`,
+      [r.id, r.clientId, JSON.stringify(r.policy ?? {}), r.startedBy],
+    );
+  }
+
+  async setStatus(
+    id: string,
+    status: RolloutStatus,
+    summary?: Record<string, unknown>,
+  ): Promise<void> {
+    const final = ['completed', 'rejected', 'halted', 'cancelled', 'failed'].includes(status);
+    await this.pool.query(
+      `update rollouts set status = $2, summary = coalesce($3::jsonb, summary), updated_at = now(),
+         finished_at = case when $4 then coalesce(finished_at, now()) else finished_at end
+       where id = $1`,
+      [id, status, summary ? JSON.stringify(summary) : null, final],
+    );
+  }
+
+  async get(
+    id: string,
+  ): Promise<
+    | { id: string; clientId: string; status: RolloutStatus; summary: Record<string, unknown> }
+    | undefined
+  > {
+    const res = await this.pool.query<{
+      id: string;
+      client_id: string;
+      status: RolloutStatus;
+      summary: Record<string, unknown>;
+    }>(`select id, client_id, status, summary from rollouts where id = $1`, [id]);
+    const r = res.rows[0];
+    return r
+      ? { id: r.id, clientId: r.client_id, status: r.status, summary: r.summary }
+      : undefined;
+  }
+
+  /** Replaces the plan in one transaction, so a retried planning step never leaves half a plan. */
+  async savePlan(
+    rolloutId: string,
+    patches: PlannedPatch[],
+    devices: PlannedDevice[],
+  ): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('delete from rollout_devices where rollout_id = $1', [rolloutId]);
+      await client.query('delete from rollout_patches where rollout_id = $1', [rolloutId]);
+      await client.query(
+        `insert into rollout_patches (rollout_id, patch_id, decision, reason, risk_tier, due_at)
+         select $1, p->>'patchId', p->>'decision', p->>'reason', p->>'riskTier', (p->>'dueAt')::timestamptz
+         from jsonb_array_elements($2::jsonb) as p`,
+        [rolloutId, JSON.stringify(patches)],
+      );
+      await client.query(
+        `insert into rollout_devices (rollout_id, device_id, ring_index, ring, patch_ids)
+         select $1, d->>'deviceId', (d->>'ringIndex')::int, d->>'ring', array(select jsonb_array_elements_text(d->'patchIds'))
+         from jsonb_array_elements($2::jsonb) as d`,
+        [rolloutId, JSON.stringify(devices)],
+      );
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A page of one ring's device ids, keyset-paginated by device id. */
+  async ringPage(
+    rolloutId: string,
+    ringIndex: number,
+    after: string | null,
+    limit: number,
+  ): Promise<string[]> {
+    const res = await this.pool.query<{ device_id: string }>(
+      `select device_id from rollout_devices where rollout_id = $1 and ring_index = $2
+         and ($3::text is null or device_id > $3) order by device_id limit $4`,
+      [rolloutId, ringIndex, after, limit],
+    );
+    return res.rows.map((r) => r.device_id);
+  }
+
+  async devicePlan(rolloutId: string, deviceId: string): Promise<PlannedDevice | undefined> {
+    const res = await this.pool.query<{
+      device_id: string;
+      ring_index: number;
+      ring: string;
+      patch_ids: string[];
+    }>(
+      `select device_id, ring_index, ring, patch_ids from rollout_devices where rollout_id = $1 and device_id = $2`,
+      [rolloutId, deviceId],
+    );
+    const r = res.rows[0];
+    return r
+      ? { deviceId: r.device_id, ringIndex: r.ring_index, ring: r.ring, patchIds: r.patch_ids }
+      : undefined;
+  }
+
+  async setDeviceStatus(
+    rolloutId: string,
+    deviceId: string,
+    status: RolloutDeviceStatus,
+    outcome?: Record<string, unknown>,
+  ): Promise<void> {
+    await this.pool.query(
+      `update rollout_devices set status = $3, outcome = coalesce($4::jsonb, outcome), updated_at = now()
+       where rollout_id = $1 and device_id = $2`,
+      [rolloutId, deviceId, status, outcome ? JSON.stringify(outcome) : null],
+    );
+  }
+
+  async ringCounts(rolloutId: string): Promise<RingCounts[]> {
+    const res = await this.pool.query<{
+      ring_index: number;
+      ring: string;
+      status: RolloutDeviceStatus;
+      n: string;
+    }>(
+      `select ring_index, ring, status, count(*) as n from rollout_devices where rollout_id = $1
+       group by ring_index, ring, status order by ring_index`,
+      [rolloutId],
+    );
+    const rings = new Map<number, RingCounts>();
+    for (const row of res.rows) {
+      const ring = rings.get(row.ring_index) ?? {
+        ringIndex: row.ring_index,
+        ring: row.ring,
+        counts: {},
+        total: 0,
+      };
+      ring.counts[row.status] = Number(row.n);
+      ring.total += Number(row.n);
+      rings.set(row.ring_index, ring);
+    }
+    return [...rings.values()];
+  }
+
+  async plannedPatches(rolloutId: string): Promise<PlannedPatch[]> {
+    const res = await this.pool.query<{
+      patch_id: string;
+      decision: PlannedPatch['decision'];
+      reason: string;
+      risk_tier: string;
+      due_at: Date | null;
+    }>(
+      `select patch_id, decision, reason, risk_tier, due_at from rollout_patches where rollout_id = $1 order by patch_id`,
+      [rolloutId],
+    );
+    return res.rows.map((r) => ({
+      patchId: r.patch_id,
+      decision: r.decision,
+      reason: r.reason,
+      riskTier: r.risk_tier,
+      dueAt: r.due_at,
+    }));
+  }
+}

@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  createSimulator,
+  KNOWN_BAD_ERROR,
+  KNOWN_BAD_PATCH_ID,
+  type Simulator,
+} from '../../../adapters/rmm/simulator/index.js';
+import type { Device } from '../../../domain/model.js';
+import { deviceSchema, patchSchema } from '../../../domain/model.js';
+
+/** No random failures and everyone online, so a test sees only what it sets up. */
+const QUIET = { failureRate: { perPatch: 0, perDevice: 0 }, offlineRate: 0 };
+const WIN11_CU = 'win:KB5091542'; // reboot required, uninstallable
+const code = (c: string) => ({ name: 'RmmError', code: c });
+
+async function allDevices(sim: Simulator, limit = 1000): Promise<Device[]> {
+  const out: Device[] = [];
+  for (const client of await sim.listClients()) {
+    let cursor: string | undefined;
+    do {
+      const page = await sim.listDevices(client.id, { cursor, limit });
+      out.push(...page.devices);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+async function missingEverywhere(sim: Simulator, patchId: string): Promise<Device[]> {
+  const hits: Device[] = [];
+  for (const d of await allDevices(sim)) {
+    if ((await sim.missingPatches(d.id)).some((p) => p.id === patchId)) hits.push(d);
+  }
+  return hits;
+}
+
+/** Deploys everything each device lacks; returns "device patch outcome" lines. */
+async function deployEverything(sim: Simulator, devices: Device[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const d of devices) {
+    if (!d.online) continue;
+    const missing = (await sim.missingPatches(d.id)).map((p) => p.id);
+    if (missing.length === 0) continue;
+    const { jobId } = await sim.deploy(d.id, missing, `all:${d.id}`);
+    for (const r of (await sim.readJob(jobId)).results) {
+      lines.push(`${d.id} ${r.patchId} ${r.outcome} ${r.error ?? ''}`);
+    }
+  }
+  return lines.sort();
+}
+
+describe('simulated fleet', () => {
+  it('builds ~300 valid devices for the defaults, with a realistic mix', async () => {
+    const devices = await allDevices(createSimulator());
+    assert.equal(devices.length, 300);
+    for (const d of devices) deviceSchema.parse(d);
+    assert.equal(new Set(devices.map((d) => d.id)).size, 300);
+    assert.equal(new Set(devices.map((d) => d.hostname)).size, 300);
+    const share = (pred: (d: Device) => boolean) => devices.filter(pred).length / 300;
+    assert.ok(Math.abs(share((d) => d.osFamily === 'windows') - 0.65) < 0.08);
+    assert.ok(Math.abs(share((d) => d.osFamily === 'macos') - 0.1) < 0.05);
+    assert.ok(Math.abs(share((d) => d.osFamily === 'linux') - 0.25) < 0.07);
+    assert.ok(Math.abs(share((d) => d.tags.includes('pilot')) - 0.1) < 0.05);
+    assert.ok(devices.some((d) => d.internetExposed && d.tags.includes('server')));
+    assert.ok(!devices.some((d) => d.internetExposed && d.tags.includes('workstation')));
+  });
+
+  it('gives each client 2–3 sites in real IANA time zones', async () => {
+    const sim = createSimulator();
+    const clients = await sim.listClients();
+    assert.deepEqual(
+      clients.map((c) => c.id),
+      ['acme', 'globex', 'initech'],
+    );
+    for (const c of clients) {
+      const sites = await sim.listSites(c.id);
+      assert.ok(sites.length >= 2 && sites.length <= 3, `${c.id} has ${sites.length} sites`);
+      // Throws RangeError for a zone the runtime does not know.
+      for (const s of sites) new Intl.DateTimeFormat('en', { timeZone: s.timezone });
+    }
+    await assert.rejects(sim.listSites('nope'), code('CLIENT_NOT_FOUND'));
+  });
+
+  it('is deterministic: same seed, same fleet, catalog and outcomes', async () => {
+    const a = createSimulator({ seed: 7, failureRate: { perPatch: 0.2 } });
+    const b = createSimulator({ seed: 7, failureRate: { perPatch: 0.2 } });
+    const devicesA = await allDevices(a);
+    assert.deepEqual(await allDevices(b), devicesA);
+    assert.deepEqual(b.catalog(), a.catalog());
+    const outcomesA = await deployEverything(a, devicesA);
+    // Reverse order on b: failure decisions must not depend on call order.
+    assert.deepEqual(await deployEverything(b, [...devicesA].reverse()), outcomesA);
+    assert.ok(outcomesA.some((l) => l.includes(' failed ')));
+    assert.ok(outcomesA.some((l) => !l.includes(' failed ')));
+  });
+
+  it('a different seed gives a different fleet', async () => {
+    const a = await allDevices(createSimulator({ seed: 1 }));
+    const b = await allDevices(createSimulator({ seed: 2 }));
+    assert.notDeepEqual(
+      a.map((d) => `${d.hostname} ${d.osVersion}`),
+      b.map((d) => `${d.hostname} ${d.osVersion}`),
+    );
+  });
+
+  it('pages through every device exactly once, in a stable order', async () => {
+    const sim = createSimulator({ clients: 1, devicesPerClient: 53 });
+    const paged = await allDevices(sim, 7);
+    const whole = await allDevices(sim, 1000);
+    assert.equal(paged.length, 53);
+    assert.deepEqual(
+      paged.map((d) => d.id),
+      whole.map((d) => d.id),
+    );
+    await assert.rejects(
+      sim.listDevices('acme', { cursor: 'garbage', limit: 5 }),
+      code('INVALID_ARGUMENT'),
+    );
+    await assert.rejects(sim.listDevices('acme', { limit: 0 }), code('INVALID_ARGUMENT'));
+  });
+
+  it('has a plausible catalog with exactly one known-bad patch', () => {
+    const catalog = createSimulator().catalog();
+    assert.ok(catalog.length >= 25 && catalog.length <= 40, `${catalog.length} patches`);
+    for (const p of catalog) patchSchema.parse(p);
+    assert.equal(new Set(catalog.map((p) => p.id)).size, catalog.length);
+    assert.equal(catalog.filter((p) => p.id === KNOWN_BAD_PATCH_ID).length, 1);
+    assert.ok(catalog.some((p) => p.kev));
+    assert.ok(catalog.some((p) => p.id.startsWith('deb:openssl:3.0.22-1~deb12u2')));
+    for (const kind of ['os', 'application', 'driver', 'firmware'] as const) {
+      assert.ok(
+        catalog.some((p) => p.kind === kind),
+        kind,
+      );
+    }
+  });
+});
+
+describe('simulated deploys', () => {
+  it('deploying twice with one key gives one job and one install', async () => {
+    const sim = createSimulator(QUIET);
+    const [device] = await missingEverywhere(sim, 'win:KB890830'); // no reboot needed
+    assert.ok(device);
+    const first = await sim.deploy(device.id, ['win:KB890830'], 'k1');
+    const again = await sim.deploy(device.id, ['win:KB890830'], 'k1');
+    assert.equal(again.jobId, first.jobId);
+    assert.deepEqual((await sim.readJob(first.jobId)).results, [
+      { patchId: 'win:KB890830', outcome: 'installed' },
+    ]);
+    // A fresh key for an installed patch reports it installed without installing again.
+    const other = await sim.deploy(device.id, ['win:KB890830'], 'k2');
+    assert.equal((await sim.readJob(other.jobId)).state, 'succeeded');
+    const stats = sim.stats();
+    assert.equal(stats.deployCalls.get('k1'), 2);
+    assert.equal(stats.installsPerDevicePatch.get(`${device.id}|win:KB890830`), 1);
+    assert.ok(!(await sim.missingPatches(device.id)).some((p) => p.id === 'win:KB890830'));
+    assert.ok((await sim.installedPatches(device.id)).includes('win:KB890830'));
+    await assert.rejects(
+      sim.deploy(device.id, ['win:KB2267602:1.441.215.0'], 'k1'),
+      code('IDEMPOTENCY_CONFLICT'),
+    );
+  });
+
+  it('a worker restart on the shared state replays the job instead of reinstalling', async () => {
+    const before = createSimulator(QUIET);
+    const [device] = await missingEverywhere(before, 'win:KB890830');
+    assert.ok(device);
+    const { jobId } = await before.deploy(device.id, ['win:KB890830'], 'restart-key');
+    const after = createSimulator(QUIET, { state: before.state });
+    assert.equal((await after.deploy(device.id, ['win:KB890830'], 'restart-key')).jobId, jobId);
+    assert.equal(after.stats().installsPerDevicePatch.get(`${device.id}|win:KB890830`), 1);
+    assert.throws(
+      () => createSimulator({ seed: 9 }, { state: before.state }),
+      code('CONFIG_INVALID'),
+    );
+  });
+
+  it('the known-bad patch fails on every device, and only while enabled', async () => {
+    const sim = createSimulator(QUIET);
+    const targets = await missingEverywhere(sim, KNOWN_BAD_PATCH_ID);
+    assert.ok(targets.length > 50, `${targets.length} targets`);
+    for (const d of targets) {
+      const { jobId } = await sim.deploy(d.id, [KNOWN_BAD_PATCH_ID], `bad:${d.id}`);
+      const job = await sim.readJob(jobId);
+      assert.equal(job.state, 'failed');
+      assert.deepEqual(job.results, [
+        { patchId: KNOWN_BAD_PATCH_ID, outcome: 'failed', error: KNOWN_BAD_ERROR },
+      ]);
+    }
+    const fine = createSimulator({ ...QUIET, knownBadPatch: false });
+    const { jobId } = await fine.deploy(targets[0]?.id ?? '', [KNOWN_BAD_PATCH_ID], 'ok');
+    assert.equal((await fine.readJob(jobId)).results[0]?.outcome, 'pending_reboot');
+  });
+
+  it('refuses to deploy to an offline device', async () => {
+    const sim = createSimulator();
+    const offline = (await allDevices(sim)).filter((d) => !d.online);
+    assert.ok(offline.length > 0, 'the default seed has offline devices');
+    await assert.rejects(sim.deploy(offline[0]?.id ?? '', [WIN11_CU], 'x'), code('DEVICE_OFFLINE'));
+    const quiet = createSimulator(QUIET);
+    quiet.setOnline('acme-0001', false);
+    assert.equal(await quiet.isOnline('acme-0001'), false);
+    await assert.rejects(quiet.deploy('acme-0001', [WIN11_CU], 'y'), code('DEVICE_OFFLINE'));
+    await assert.rejects(quiet.deploy('nope', [WIN11_CU], 'z'), code('DEVICE_NOT_FOUND'));
+  });
+
+  it('reboot-required patches stay pending_reboot until the reboot completes', async () => {
+    const sim = createSimulator(QUIET);
+    const [device] = await missingEverywhere(sim, WIN11_CU);
+    assert.ok(device);
+    const deploy = await sim.readJob((await sim.deploy(device.id, [WIN11_CU], 'cu')).jobId);
+    assert.deepEqual(deploy.results, [{ patchId: WIN11_CU, outcome: 'pending_reboot' }]);
+    assert.deepEqual(sim.pendingReboot(device.id), [WIN11_CU]);
+    assert.ok(!(await sim.installedPatches(device.id)).includes(WIN11_CU));
+    assert.ok(!(await sim.missingPatches(device.id)).some((p) => p.id === WIN11_CU));
+
+    const reboot = await sim.readJob((await sim.reboot(device.id, 'reboot-1')).jobId);
+    assert.deepEqual(reboot, {
+      state: 'succeeded',
+      results: [{ patchId: WIN11_CU, outcome: 'installed' }],
+    });
+    assert.deepEqual(sim.pendingReboot(device.id), []);
+    assert.ok((await sim.installedPatches(device.id)).includes(WIN11_CU));
+  });
+
+  it('uninstalls what can be rolled back and refuses what cannot', async () => {
+    const sim = createSimulator(QUIET);
+    const [device] = await missingEverywhere(sim, WIN11_CU);
+    assert.ok(device);
+    await sim.readJob((await sim.deploy(device.id, [WIN11_CU], 'in')).jobId);
+    const out = await sim.readJob((await sim.uninstall(device.id, [WIN11_CU], 'out')).jobId);
+    assert.deepEqual(out.results, [{ patchId: WIN11_CU, outcome: 'uninstalled' }]);
+    assert.ok((await sim.missingPatches(device.id)).some((p) => p.id === WIN11_CU));
+    await assert.rejects(
+      sim.uninstall(device.id, [KNOWN_BAD_PATCH_ID], 'no'),
+      code('NOT_UNINSTALLABLE'),
+    );
+  });
+
+  it('scans and jobs take their virtual latency on the injected clock', async () => {
+    let now = 1_000;
+    const sim = createSimulator(
+      { ...QUIET, latencyMs: { scan: 500, job: 4_000 } },
+      {
+        now: () => now,
+      },
+    );
+    const { scanId } = await sim.triggerScan(['acme-0001', 'acme-0002']);
+    assert.deepEqual(await sim.readScan(scanId), { done: false });
+    now += 500;
+    assert.deepEqual(await sim.readScan(scanId), { done: true });
+
+    const [device] = await missingEverywhere(sim, 'win:KB890830');
+    assert.ok(device);
+    const { jobId } = await sim.deploy(device.id, ['win:KB890830'], 'slow');
+    assert.equal((await sim.readJob(jobId)).state, 'queued');
+    now += 1_500;
+    assert.equal((await sim.readJob(jobId)).state, 'running');
+    assert.ok((await sim.missingPatches(device.id)).some((p) => p.id === 'win:KB890830'));
+    now += 2_500;
+    assert.equal((await sim.readJob(jobId)).state, 'succeeded');
+    assert.ok((await sim.installedPatches(device.id)).includes('win:KB890830'));
+  });
+
+  it('rejects bad options with a message naming the field', () => {
+    assert.throws(
+      () => createSimulator({ failureRate: { perPatch: 2 }, latencyMs: { scan: -1 } }),
+      (e: unknown) =>
+        e instanceof Error &&
+        /failureRate\.perPatch: expected a probability/.test(e.message) &&
+        /latencyMs\.scan/.test(e.message),
+    );
+    assert.throws(() => createSimulator({ devices: 5 }), code('CONFIG_INVALID'));
+  });
+});

@@ -1,0 +1,142 @@
+import {
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { RolloutSettings } from '../domain/rollout-settings.js';
+import { nextOpening, type MaintenanceWindow } from '../domain/windows.js';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+// Polls an RMM job until it ends; heartbeats so a dead worker is noticed in seconds.
+const jobs = proxyActivities<Activities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+export type DeviceSettings = Pick<
+  RolloutSettings,
+  'windows' | 'bypassWindows' | 'reboot' | 'jobPollMs' | 'offlineRetries' | 'uninstallOnFailure'
+>;
+
+export interface DeviceRolloutInput {
+  rolloutId: string;
+  deviceId: string;
+  settings: DeviceSettings;
+}
+
+export interface DeviceRolloutResult {
+  deviceId: string;
+  outcome: 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+  installed: string[];
+  failed: string[];
+  pendingReboot: string[];
+  reason?: string;
+}
+
+/**
+ * One device of a rollout: wait for its maintenance window, deploy once (idempotency key
+ * from this workflow's id), reboot per policy, rescan, record. Offline devices are retried
+ * in later windows; cancellation records the device as cancelled.
+ */
+export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRolloutResult> {
+  const { rolloutId, deviceId, settings } = input;
+  const key = workflowInfo().workflowId;
+  const base = { deviceId, installed: [], failed: [], pendingReboot: [] };
+  try {
+    const ctx = await acts.deviceContext({ rolloutId, deviceId });
+    if (ctx.patchIds.length === 0)
+      return finish({ ...base, outcome: 'succeeded', reason: 'nothing to install' });
+    const windows: MaintenanceWindow[] = settings.windows.map((w) => ({
+      ...w,
+      timezone: w.timezone === 'device' || w.timezone === 'site' ? ctx.timezone : w.timezone,
+    }));
+
+    let online = false;
+    for (let attempt = 0; attempt <= settings.offlineRetries; attempt++) {
+      const windowEnd = await waitForWindow(windows, settings.bypassWindows, rolloutId, deviceId);
+      online = await acts.deviceOnline({ deviceId });
+      if (online) break;
+      await acts.setDeviceStatus({ rolloutId, deviceId, status: 'offline' });
+      log.info('device offline, retrying in the next window', { deviceId, attempt });
+      // Skip past the current window so the next attempt waits for the following one.
+      if (attempt < settings.offlineRetries) await sleep(Math.max(1, windowEnd - Date.now()));
+    }
+    if (!online) return finish({ ...base, outcome: 'skipped', reason: 'offline in every window' });
+
+    await acts.setDeviceStatus({ rolloutId, deviceId, status: 'deploying' });
+    const { jobId } = await acts.deployPatches({
+      deviceId,
+      patchIds: ctx.patchIds,
+      idempotencyKey: `${key}:deploy`,
+    });
+    const results = await jobs.waitForJob({ jobId, pollMs: settings.jobPollMs });
+    const pending = results.filter((r) => r.outcome === 'pending_reboot').map((r) => r.patchId);
+    const rebootNeeded =
+      settings.reboot.mode === 'always' ||
+      (settings.reboot.mode === 'if_required' && pending.length > 0);
+    if (rebootNeeded) {
+      await acts.setDeviceStatus({ rolloutId, deviceId, status: 'rebooting' });
+      const reboot = await acts.rebootDevice({ deviceId, idempotencyKey: `${key}:reboot` });
+      await jobs.waitForJob({ jobId: reboot.jobId, pollMs: settings.jobPollMs });
+    }
+    // Installed only when the rescan says so, whatever the job reported.
+    const scan = await acts.rescanDevice({ deviceId, patchIds: ctx.patchIds });
+    const failed = ctx.patchIds.filter(
+      (p) => !scan.installed.includes(p) && !scan.pendingReboot.includes(p),
+    );
+    if (failed.length && settings.uninstallOnFailure) {
+      await acts.uninstallFailed({
+        rolloutId,
+        deviceId,
+        patchIds: failed,
+        idempotencyKey: `${key}:uninstall`,
+      });
+    }
+    return finish({
+      deviceId,
+      outcome: failed.length ? 'failed' : 'succeeded',
+      installed: scan.installed,
+      failed,
+      pendingReboot: scan.pendingReboot,
+      ...(failed.length
+        ? { reason: results.find((r) => r.error)?.error ?? 'not installed after rescan' }
+        : {}),
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(() =>
+      finish({ ...base, outcome: 'cancelled', reason: 'rollout cancelled' }),
+    );
+    throw err;
+  }
+
+  async function finish(result: DeviceRolloutResult): Promise<DeviceRolloutResult> {
+    await acts.recordDeviceOutcome({ rolloutId, result });
+    return result;
+  }
+}
+
+/** Sleeps until a window is open (durable timer); returns when the current window ends. */
+async function waitForWindow(
+  windows: MaintenanceWindow[],
+  bypass: boolean,
+  rolloutId: string,
+  deviceId: string,
+): Promise<number> {
+  if (bypass || windows.length === 0) return Date.now() + 3_600_000;
+  const occ = nextOpening(windows, Date.now());
+  if (!occ) return Date.now() + 3_600_000;
+  if (occ.startsAt > Date.now()) {
+    await acts.setDeviceStatus({ rolloutId, deviceId, status: 'waiting_window' });
+    await sleep(occ.startsAt - Date.now());
+  }
+  return occ.endsAt;
+}

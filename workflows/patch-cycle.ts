@@ -1,0 +1,212 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { isAuthorisedApprover } from '../domain/approvers.js';
+import { approvalGate } from './approval-gate.js';
+import { initialState, successRate, toProgress, type CycleState } from './cycle-state.js';
+import {
+  cancelSignal,
+  decideUpdate,
+  pauseSignal,
+  progressQuery,
+  promoteUpdate,
+  resumeSignal,
+  type DecisionInput,
+  type PromoteInput,
+  type RolloutPhase,
+} from './messages.js';
+import { runRing } from './ring.js';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 10 },
+});
+// Scanning a whole client waits on the RMM; it heartbeats while it polls.
+const long = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+});
+
+export interface PatchCycleInput {
+  rolloutId: string;
+  clientId: string;
+  startedBy: string;
+  /** Carried across continue-as-new; absent on the first run. */
+  state?: CycleState;
+}
+
+/**
+ * The patch lifecycle of one client: scan → assess → ticket → approval → rings (window,
+ * deploy, soak, gate) → verify → report. Device lists stay in PostgreSQL; this workflow
+ * holds ids, counters and a cursor, and continues as new when its history grows.
+ */
+export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
+  const { rolloutId, clientId } = input;
+  const state = input.state ?? initialState();
+  const wf = workflowInfo().workflowId;
+  let promoted: string | null = null;
+
+  setHandler(progressQuery, () => toProgress(rolloutId, state));
+  setHandler(pauseSignal, () => void (state.paused = true));
+  setHandler(resumeSignal, () => void (state.paused = false));
+  setHandler(cancelSignal, (c) => void (state.cancelled ??= c));
+  setHandler(
+    decideUpdate,
+    async (d) => {
+      state.decision = {
+        decision: d.decision,
+        decidedBy: `${d.approver.via}:${d.approver.id}`,
+        status: state.phase,
+      };
+      state.deferMs = d.deferMs ?? null;
+      await acts.recordDecision({
+        rolloutId,
+        decision: state.decision,
+        via: d.approver.via,
+        reason: d.reason,
+        idempotencyKey: `${wf}:decide:${workflowInfo().historyLength}`,
+      });
+      return state.decision;
+    },
+    {
+      // A rejected update leaves no trace in history: the clicker is told why, nothing changes.
+      validator: (d: DecisionInput) => {
+        if (state.phase !== 'awaiting_approval' || state.decision !== null) {
+          throw new Error(`rollout ${rolloutId} is not awaiting approval (it is ${state.phase})`);
+        }
+        if (!state.settings || !isAuthorisedApprover(state.settings.approvers, d.approver)) {
+          throw new Error(
+            `${d.approver.via} user ${d.approver.id} is not an approver for client ${clientId}`,
+          );
+        }
+        if (d.decision === 'defer' && !(d.deferMs && d.deferMs > 0))
+          throw new Error('defer needs deferMs > 0');
+      },
+    },
+  );
+  setHandler(
+    promoteUpdate,
+    (p) => {
+      promoted = p.ring;
+      return { ring: p.ring, promotedBy: `${p.approver.via}:${p.approver.id}` };
+    },
+    {
+      validator: (p: PromoteInput) => {
+        const ring = state.settings?.rings[state.ringIndex + 1];
+        if (state.phase !== 'awaiting_promotion' || !ring || ring.name !== p.ring) {
+          throw new Error(`ring ${p.ring} is not awaiting promotion (rollout is ${state.phase})`);
+        }
+        if (!isAuthorisedApprover(state.settings!.approvers, p.approver)) {
+          throw new Error(
+            `${p.approver.via} user ${p.approver.id} is not an approver for client ${clientId}`,
+          );
+        }
+      },
+    },
+  );
+
+  const setPhase = async (phase: RolloutPhase, note?: string) => {
+    state.phase = phase;
+    await acts.recordPhase({
+      rolloutId,
+      phase,
+      note,
+      idempotencyKey: `${wf}:phase:${phase}:${state.ringIndex}`,
+    });
+  };
+  const end = async (phase: RolloutPhase, note: string) => {
+    await CancellationScope.nonCancellable(async () => {
+      await setPhase(phase, note);
+      await acts.finishRollout({
+        rolloutId,
+        clientId,
+        phase,
+        note,
+        ticketId: state.ticketId,
+        idempotencyKey: `${wf}:finish`,
+      });
+    });
+    return state;
+  };
+
+  if (!input.state) {
+    await long.prepareRollout({ rolloutId, clientId, startedBy: input.startedBy });
+    const plan = await acts.planRollout({ rolloutId, clientId });
+    state.settings = plan.settings;
+    state.rings = plan.ringSizes.map((total, i) => ({
+      name: plan.settings.rings[i]!.name,
+      total,
+      started: 0,
+      succeeded: 0,
+      failed: 0,
+      skipped: 0,
+    }));
+    state.ticketId = (
+      await acts.openTicket({ rolloutId, clientId, idempotencyKey: `${wf}:ticket` })
+    ).ticketId;
+    if (plan.ringSizes.every((n) => n === 0)) return end('completed', 'nothing to deploy');
+    if (plan.needsApproval) {
+      const decision = await approvalGate(rolloutId, state);
+      if (state.cancelled) return end('cancelled', `cancelled by ${state.cancelled.by}`);
+      if (decision.decision === 'reject')
+        return end('rejected', `rejected by ${decision.decidedBy}`);
+    }
+  }
+
+  const settings = state.settings;
+  if (!settings) throw ApplicationFailure.nonRetryable('rollout has no settings', 'INVALID_STATE');
+  for (; state.ringIndex < settings.rings.length; state.ringIndex++) {
+    const ring = settings.rings[state.ringIndex]!;
+    if (state.phase !== 'deploying') await setPhase('deploying', ring.name);
+    const outcome = await runRing(rolloutId, state);
+    if (outcome === 'continue_as_new') {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof patchCycle>({ ...input, state });
+    }
+    if (outcome === 'cancelled') return end('cancelled', `cancelled by ${state.cancelled!.by}`);
+    if (outcome === 'halted') {
+      await acts.notify({ rolloutId, kind: 'halted', idempotencyKey: `${wf}:halted` });
+      return end('halted', state.haltReason!);
+    }
+    const progress = state.rings[state.ringIndex]!;
+    const rate = successRate(progress);
+    if (rate < ring.successThreshold) {
+      state.haltReason = `ring ${ring.name} succeeded on ${(rate * 100).toFixed(1)}% of devices, below the ${(ring.successThreshold * 100).toFixed(1)}% gate`;
+      await acts.notify({ rolloutId, kind: 'halted', idempotencyKey: `${wf}:halted` });
+      return end('halted', state.haltReason);
+    }
+    const next = settings.rings[state.ringIndex + 1];
+    if (!next) break;
+    await setPhase('soaking', ring.name);
+    if (await condition(() => state.cancelled !== null, Math.max(1, ring.soakMs))) {
+      return end('cancelled', `cancelled by ${state.cancelled!.by}`);
+    }
+    if (ring.promotion === 'manual') {
+      await setPhase('awaiting_promotion', next.name);
+      await acts.notify({
+        rolloutId,
+        kind: 'promotion_request',
+        idempotencyKey: `${wf}:promote:${next.name}`,
+      });
+      await condition(() => promoted === next.name || state.cancelled !== null);
+      if (state.cancelled) return end('cancelled', `cancelled by ${state.cancelled.by}`);
+    }
+    state.cursor = null;
+    state.ringExhausted = false;
+    state.phase = 'planning'; // forces setPhase('deploying') for the next ring
+  }
+  await setPhase('verifying');
+  await setPhase('reporting');
+  await sleep(1); // let progress queries observe 'reporting' in order
+  await condition(allHandlersFinished);
+  return end('completed', 'all rings done');
+}
