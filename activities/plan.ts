@@ -1,5 +1,10 @@
 import { assessRisk } from '../domain/risk.js';
-import { decideApproval, effectivePolicy, type ResolvedPolicy } from '../domain/policy/index.js';
+import {
+  decideApproval,
+  effectivePolicy,
+  type PolicyDocument,
+  type ResolvedPolicy,
+} from '../domain/policy/index.js';
 import type { Device, Patch } from '../domain/model.js';
 import { assignRings } from '../domain/rings.js';
 import type { RolloutSettings, WindowRule } from '../domain/rollout-settings.js';
@@ -74,26 +79,41 @@ export function toSettings(p: ResolvedPolicy, jobPollMs: number): RolloutSetting
   };
 }
 
-export function createPlanActivities({ store, policies, timing }: ActivityDeps) {
+export function createPlanActivities({ store, policies: allPolicies, timing }: ActivityDeps) {
   return {
     /**
      * Assesses every missing patch of every device of the client against the policy
      * cascade, assigns rings and stores the plan. Returns only counts and settings.
      */
-    async planRollout(a: { rolloutId: string; clientId: string }): Promise<PlanResult> {
+    async planRollout(a: {
+      rolloutId: string;
+      clientId: string;
+      policyOverride?: PolicyDocument | undefined;
+    }): Promise<PlanResult> {
       const now = Date.now();
+      // A one-off policy applies as the client's own level, replacing a client policy file.
+      const policies = a.policyOverride
+        ? [
+            ...allPolicies.filter(
+              (p) => !(p.scope.level === 'client' && p.scope.id === a.clientId),
+            ),
+            { ...a.policyOverride, scope: { level: 'client' as const, id: a.clientId } },
+          ]
+        : allPolicies;
       const clientPolicy = effectivePolicy(policies, {
         clientId: a.clientId,
         siteId: '',
         groups: [],
       }).policy;
       const settings = toSettings(clientPolicy, timing?.jobPollMs ?? 2_000);
+      // Only devices this rollout's own inventory sync saw (created right before the sync).
+      const seenSince = (await store.rollouts.get(a.rolloutId))?.createdAt;
       const patchPlans = new Map<string, PlannedPatch>();
       const targets: Array<{ device: Device; patchIds: string[] }> = [];
       const patchCache = new Map<string, Patch>();
       let after: string | null = null;
       for (;;) {
-        const devices = await store.inventory.devicePage(a.clientId, after, 500);
+        const devices = await store.inventory.devicePage(a.clientId, after, 500, seenSince);
         if (devices.length === 0) break;
         after = devices[devices.length - 1]!.id;
         const missing = await store.inventory.missingFor(devices.map((d) => d.id));

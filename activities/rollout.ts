@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
-import type { NoticeKind } from '../adapters/chat/types.js';
+import type { Notice, NoticeKind } from '../adapters/chat/types.js';
 import type { ActivityDeps } from './index.js';
 
 const STATUS: Partial<
@@ -37,6 +37,19 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
       default:
         return `Rollout ${rolloutId}: ${kind}`;
     }
+  };
+
+  /** Posts once per key: a retried activity finds the message already recorded. */
+  const postOnce = async (notice: Notice): Promise<void> => {
+    if (await store.records.chatMessageExists(notice.idempotencyKey)) return;
+    const ref = await notifier.post(notice);
+    await store.records.saveChatMessage({
+      platform: notifier.platform,
+      ...ref,
+      rolloutId: notice.rolloutId,
+      purpose: notice.kind,
+      key: notice.idempotencyKey,
+    });
   };
 
   return {
@@ -139,22 +152,14 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
       kind: NoticeKind;
       idempotencyKey: string;
     }): Promise<void> {
-      if (await store.records.chatMessageExists(a.idempotencyKey)) return;
       const r = await store.rollouts.get(a.rolloutId);
       const text = await noticeText(a.rolloutId, a.kind);
-      const ref = await notifier.post({
+      await postOnce({
         rolloutId: a.rolloutId,
         clientId: r?.clientId ?? '',
         kind: a.kind,
         text,
         idempotencyKey: a.idempotencyKey,
-      });
-      await store.records.saveChatMessage({
-        platform: notifier.platform,
-        ...ref,
-        rolloutId: a.rolloutId,
-        purpose: a.kind,
-        key: a.idempotencyKey,
       });
     },
 
@@ -214,11 +219,27 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
     }): Promise<void> {
       const rings = await store.rollouts.ringCounts(a.rolloutId);
       const existing = await store.rollouts.get(a.rolloutId);
+      const compliance = await store.compliance.snapshot(a.clientId);
       await store.rollouts.setStatus(a.rolloutId, STATUS[a.phase] ?? 'failed', {
         ...existing?.summary,
         outcome: a.phase,
         note: a.note,
         rings,
+        compliance,
+      });
+      const rate =
+        compliance.reduce((n, r) => n + r.installed, 0) /
+        Math.max(
+          1,
+          compliance.reduce((n, r) => n + r.applicable, 0),
+        );
+      const text = `Rollout ${a.rolloutId} ${a.phase}: ${a.note}. ${a.clientId} compliance now ${(rate * 100).toFixed(1)}%.`;
+      await postOnce({
+        rolloutId: a.rolloutId,
+        clientId: a.clientId,
+        kind: 'summary',
+        text,
+        idempotencyKey: `${a.idempotencyKey}:summary`,
       });
       if (a.ticketId) {
         await itsm.close(a.ticketId, `${a.phase}: ${a.note}`, a.idempotencyKey);

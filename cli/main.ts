@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { CliError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { runDev } from './commands/dev.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { formatDoctor, runDoctor } from './commands/doctor.js';
 import { runMigrate } from './commands/migrate.js';
 import { runWorker } from './commands/worker.js';
@@ -92,6 +93,8 @@ program
       );
     process.stdout.write(`${cli.path} (${cli.source})\n`);
   });
+
+registerLifecycleCommands(program, () => context().config);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 import { AuditRepository } from './audit.js';
+import { ComplianceRepository } from './compliance.js';
 import { InventoryRepository } from './inventory.js';
 import { RecordsRepository } from './records.js';
 import { RolloutRepository } from './rollouts.js';
@@ -10,6 +11,7 @@ export { AuditRepository, type AuditEvent, type AuditEventInput } from './audit.
 export { InventoryRepository } from './inventory.js';
 export * from './rollouts.js';
 export { RecordsRepository } from './records.js';
+export { ComplianceRepository, type ComplianceRow } from './compliance.js';
 
 /** Every repository over one pool; activities receive this, never a raw pool. */
 export interface Store {
@@ -18,6 +20,7 @@ export interface Store {
   inventory: InventoryRepository;
   rollouts: RolloutRepository;
   records: RecordsRepository;
+  compliance: ComplianceRepository;
 }
 
 export function createStore(pool: Pool): Store {
@@ -27,5 +30,6 @@ export function createStore(pool: Pool): Store {
     inventory: new InventoryRepository(pool),
     rollouts: new RolloutRepository(pool),
     records: new RecordsRepository(pool),
+    compliance: new ComplianceRepository(pool),
   };
 }

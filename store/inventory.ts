@@ -97,11 +97,21 @@ export class InventoryRepository {
     );
   }
 
-  /** One page of a client's devices in id order (keyset pagination). */
-  async devicePage(clientId: string, after: string | null, limit: number): Promise<Device[]> {
+  /**
+   * One page of a client's devices in id order (keyset pagination). With `seenSince`, only
+   * devices the RMM listed since then: a device gone from the RMM is not planned again.
+   */
+  async devicePage(
+    clientId: string,
+    after: string | null,
+    limit: number,
+    seenSince?: Date,
+  ): Promise<Device[]> {
     const res = await this.pool.query<DeviceRow>(
-      `select * from devices where client_id = $1 and ($2::text is null or id > $2) order by id limit $3`,
-      [clientId, after, limit],
+      `select * from devices where client_id = $1 and ($2::text is null or id > $2)
+         and ($4::timestamptz is null or last_seen_at >= $4)
+       order by id limit $3`,
+      [clientId, after, limit, seenSince ?? null],
     );
     return res.rows.map(toDevice);
   }

@@ -45,6 +45,14 @@ export interface RingCounts {
   total: number;
 }
 
+export interface RolloutRow {
+  id: string;
+  clientId: string;
+  status: RolloutStatus;
+  summary: Record<string, unknown>;
+  createdAt: Date;
+}
+
 /** Rollouts and their plans: which patches were decided how, which device is in which ring. */
 export class RolloutRepository {
   constructor(private readonly pool: Pool) {}
@@ -77,21 +85,23 @@ export class RolloutRepository {
     );
   }
 
-  async get(
-    id: string,
-  ): Promise<
-    | { id: string; clientId: string; status: RolloutStatus; summary: Record<string, unknown> }
-    | undefined
-  > {
+  async get(id: string): Promise<RolloutRow | undefined> {
     const res = await this.pool.query<{
       id: string;
       client_id: string;
       status: RolloutStatus;
       summary: Record<string, unknown>;
-    }>(`select id, client_id, status, summary from rollouts where id = $1`, [id]);
+      created_at: Date;
+    }>(`select id, client_id, status, summary, created_at from rollouts where id = $1`, [id]);
     const r = res.rows[0];
     return r
-      ? { id: r.id, clientId: r.client_id, status: r.status, summary: r.summary }
+      ? {
+          id: r.id,
+          clientId: r.client_id,
+          status: r.status,
+          summary: r.summary,
+          createdAt: r.created_at,
+        }
       : undefined;
   }
 

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { isAuthorisedApprover } from '../domain/approvers.js';
+import type { PolicyDocument } from '../domain/policy/schema.js';
 import { approvalGate } from './approval-gate.js';
 import { initialState, successRate, toProgress, type CycleState } from './cycle-state.js';
 import {
@@ -40,6 +41,8 @@ export interface PatchCycleInput {
   rolloutId: string;
   clientId: string;
   startedBy: string;
+  /** An extra policy for this rollout only (`rollout start --policy`), nearest level. */
+  policyOverride?: PolicyDocument;
   /** Carried across continue-as-new; absent on the first run. */
   state?: CycleState;
 }
@@ -140,7 +143,11 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
 
   if (!input.state) {
     await long.prepareRollout({ rolloutId, clientId, startedBy: input.startedBy });
-    const plan = await acts.planRollout({ rolloutId, clientId });
+    const plan = await acts.planRollout({
+      rolloutId,
+      clientId,
+      policyOverride: input.policyOverride,
+    });
     state.settings = plan.settings;
     state.rings = plan.ringSizes.map((total, i) => ({
       name: plan.settings.rings[i]!.name,

@@ -58,7 +58,8 @@ export interface RmmAdapter {
   deploy(deviceId: string, patchIds: string[], idempotencyKey: string): Promise<{ jobId: string }>;
 
   /**
-   * Progress and per-patch results of a job started by `deploy`, `reboot` or `uninstall`.
+   * Progress and per-patch results of a job started by `deploy`, `reboot`, `uninstall` or a
+   * `promptReboot` that answered `rebooting`.
    * `results` is filled once the job has finished. Throws `JOB_NOT_FOUND`.
    */
   readJob(jobId: string): Promise<JobStatus>;
@@ -68,6 +69,26 @@ export interface RmmAdapter {
    * lists those patches as `installed`. Idempotent per key, like `deploy`.
    */
   reboot(deviceId: string, idempotencyKey: string): Promise<{ jobId: string }>;
+
+  /**
+   * Asks the device's logged-on user to reboot now. With `allowDefer: false` the reboot is
+   * forced: the answer is always `rebooting`, exactly as `reboot` would. With
+   * `allowDefer: true` the user may postpone, and the answer is `deferred`; nothing is
+   * queued then, and asking again later takes a new key. A `rebooting` answer carries a
+   * reboot job to poll with `readJob`, which completes `pending_reboot` installs like the
+   * one `reboot` starts.
+   *
+   * Idempotent per key: a second call with the same `idempotencyKey` returns the first
+   * call's answer and, for `rebooting`, the same job, so a retry never reboots twice or
+   * asks the user again. The same key with a different device or `allowDefer`, or a key
+   * already used by `deploy`, `reboot` or `uninstall`, throws `IDEMPOTENCY_CONFLICT`.
+   * Throws `DEVICE_NOT_FOUND`, or `DEVICE_OFFLINE` when the device cannot be reached now.
+   */
+  promptReboot(
+    deviceId: string,
+    idempotencyKey: string,
+    opts: { allowDefer: boolean },
+  ): Promise<RebootPromptResult>;
 
   /**
    * Rolls patches back. Throws `NOT_UNINSTALLABLE` before queuing anything when one of
@@ -96,6 +117,9 @@ export interface DevicePageResult {
   devices: Device[];
   nextCursor?: string;
 }
+
+/** The user's answer to `promptReboot`; `jobId` is the reboot job when it goes ahead. */
+export type RebootPromptResult = { outcome: 'rebooting'; jobId: string } | { outcome: 'deferred' };
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
 

@@ -28,6 +28,11 @@ export const simulatorOptionsSchema = z.strictObject({
     .prefault({}),
   /** Chance that a device starts offline. */
   offlineRate: rate.default(0.03),
+  /**
+   * Chance that the logged-on user postpones a reboot prompt that allows it, decided per
+   * device and idempotency key.
+   */
+  userDeferRate: rate.default(0.3),
   /** Whether the one known-bad patch fails on every device it is sent to. */
   knownBadPatch: z.boolean().default(true),
 });

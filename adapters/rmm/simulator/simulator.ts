@@ -5,7 +5,7 @@ import type { SimDevice } from './fleet.js';
 import { jobStatus, settleDue } from './jobs.js';
 import { parseSimulatorOptions } from './options.js';
 import { createState, nextId, setOf, type JobKind, type SimulatorState } from './state.js';
-import { requireDevice, submitJob } from './submit.js';
+import { requireDevice, submitJob, submitRebootPrompt } from './submit.js';
 
 export interface SimulatorDeps {
   /** Clock that virtual latency is measured on; defaults to `Date.now`. */
@@ -22,6 +22,11 @@ export interface SimulatorStats {
   deployCalls: ReadonlyMap<string, number>;
   /** Real installs per "deviceId|patchId". */
   installsPerDevicePatch: ReadonlyMap<string, number>;
+  /**
+   * Reboot jobs per device id, whether from `reboot` or a `promptReboot` that answered
+   * `rebooting`; replays add nothing, so a correct caller can prove it rebooted once.
+   */
+  rebootsPerDevice: ReadonlyMap<string, number>;
 }
 
 /** The simulated RMM plus the hooks tests and `patchops dev` use to steer it. */
@@ -33,6 +38,12 @@ export interface Simulator extends RmmAdapter {
   catalog(): Patch[];
   /** Takes a device off the network or brings it back. */
   setOnline(deviceId: string, online: boolean): void;
+  /**
+   * Makes the device's user always postpone (`true`) or always accept (`false`) reboot
+   * prompts that allow deferring; `undefined` returns to the seed's decisions. Prompts
+   * already answered keep their answer.
+   */
+  setUserDefers(deviceId: string, alwaysDefer: boolean | undefined): void;
   /** Patch ids installed on the device that wait for a reboot. */
   pendingReboot(deviceId: string): string[];
   /** Counters that let tests prove nothing was installed twice. */
@@ -56,6 +67,14 @@ function decodeCursor(cursor: string | undefined, total: number): number {
     throw new RmmError('INVALID_ARGUMENT', `page.cursor "${cursor}" is not a cursor from here`);
   }
   return offset;
+}
+
+function rebootCounts(state: SimulatorState): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const job of state.jobs.values()) {
+    if (job.kind === 'reboot') counts.set(job.deviceId, (counts.get(job.deviceId) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /**
@@ -172,6 +191,16 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
         return { jobId: submit('reboot', deviceId, [], key) };
       }),
 
+    promptReboot: (deviceId, key, opts) =>
+      later(() => {
+        settle();
+        return submitRebootPrompt(state, now(), {
+          deviceId,
+          idempotencyKey: key,
+          allowDefer: opts.allowDefer,
+        });
+      }),
+
     uninstall: (deviceId, patchIds, key) =>
       later(() => {
         settle();
@@ -191,6 +220,12 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
       state.online.set(deviceId, online);
     },
 
+    setUserDefers: (deviceId, alwaysDefer) => {
+      device(deviceId);
+      if (alwaysDefer === undefined) state.userDefers.delete(deviceId);
+      else state.userDefers.set(deviceId, alwaysDefer);
+    },
+
     pendingReboot: (deviceId) => {
       settle();
       device(deviceId);
@@ -200,6 +235,7 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
     stats: () => ({
       deployCalls: new Map(state.deployCalls),
       installsPerDevicePatch: new Map(state.installs),
+      rebootsPerDevice: rebootCounts(state),
     }),
   };
 }

@@ -1,4 +1,4 @@
-import type { JobStatus } from '../types.js';
+import type { JobStatus, RebootPromptResult } from '../types.js';
 import { buildFleet, type Fleet } from './fleet.js';
 import type { SimulatorOptions } from './options.js';
 
@@ -23,6 +23,13 @@ export interface SimJob {
   outcome?: JobStatus;
 }
 
+/** A reboot prompt the user has answered, kept so a replayed key gets the same answer. */
+export interface SimPrompt {
+  deviceId: string;
+  allowDefer: boolean;
+  answer: RebootPromptResult;
+}
+
 export interface SimScan {
   id: string;
   deviceIds: string[];
@@ -43,6 +50,10 @@ export interface SimulatorState {
   readonly jobs: Map<string, SimJob>;
   /** Idempotency key → job id, shared by deploy, reboot and uninstall. */
   readonly idempotency: Map<string, string>;
+  /** Idempotency key → answered reboot prompt; its keys are never reused for jobs. */
+  readonly prompts: Map<string, SimPrompt>;
+  /** Per-device override of the user's answer to reboot prompts; absent = seed decides. */
+  readonly userDefers: Map<string, boolean>;
   /** Calls per deploy idempotency key, including replays and refusals. */
   readonly deployCalls: Map<string, number>;
   /** Real installs per "deviceId|patchId"; a correct caller never drives one above 1. */
@@ -63,6 +74,8 @@ export function createState(options: SimulatorOptions): SimulatorState {
     scans: new Map(),
     jobs: new Map(),
     idempotency: new Map(),
+    prompts: new Map(),
+    userDefers: new Map(),
     deployCalls: new Map(),
     installs: new Map(),
     counters: { scan: 0, job: 0 },

@@ -1,6 +1,7 @@
-import { RmmError } from '../types.js';
+import { RmmError, type RebootPromptResult } from '../types.js';
 import { CATALOG_BY_ID } from './catalog.js';
 import type { SimDevice } from './fleet.js';
+import { chance } from './random.js';
 import { nextId, type JobKind, type SimulatorState } from './state.js';
 
 /**
@@ -27,6 +28,12 @@ export function submitJob(state: SimulatorState, now: number, request: JobReques
   const { kind, deviceId, idempotencyKey: key } = request;
   if (!key) throw new RmmError('INVALID_ARGUMENT', 'idempotencyKey must not be empty');
   const wanted = [...new Set(request.patchIds)].sort();
+  if (state.prompts.has(key)) {
+    throw new RmmError(
+      'IDEMPOTENCY_CONFLICT',
+      `Idempotency key "${key}" was already used for a reboot prompt`,
+    );
+  }
   const existingId = state.idempotency.get(key);
   const existing = existingId === undefined ? undefined : state.jobs.get(existingId);
   if (existing) {
@@ -63,4 +70,72 @@ export function submitJob(state: SimulatorState, now: number, request: JobReques
   state.jobs.set(id, { id, kind, idempotencyKey: key, deviceId, patchIds: wanted, createdAt: now });
   state.idempotency.set(key, id);
   return id;
+}
+
+export interface PromptRequest {
+  deviceId: string;
+  idempotencyKey: string;
+  allowDefer: boolean;
+}
+
+/**
+ * Whether the logged-on user postpones a prompt: the test override for the device if one
+ * is set, otherwise fixed by the seed, the device and the key, never by call order.
+ */
+export function userDefers(state: SimulatorState, deviceId: string, key: string): boolean {
+  const forced = state.userDefers.get(deviceId);
+  if (forced !== undefined) return forced;
+  return chance(state.options.seed, deviceId, key, 'user-defers') < state.options.userDeferRate;
+}
+
+/**
+ * Asks the user to reboot, or returns the answer already given under the same key. Like
+ * `submitJob`, a refused call (unknown or offline device) leaves no trace.
+ */
+export function submitRebootPrompt(
+  state: SimulatorState,
+  now: number,
+  request: PromptRequest,
+): RebootPromptResult {
+  const { deviceId, allowDefer, idempotencyKey: key } = request;
+  if (!key) throw new RmmError('INVALID_ARGUMENT', 'idempotencyKey must not be empty');
+  const existing = state.prompts.get(key);
+  if (existing) {
+    if (existing.deviceId !== deviceId || existing.allowDefer !== allowDefer) {
+      throw new RmmError(
+        'IDEMPOTENCY_CONFLICT',
+        `Idempotency key "${key}" was already used for a different reboot prompt`,
+      );
+    }
+    return { ...existing.answer };
+  }
+  const jobId = state.idempotency.get(key);
+  if (jobId !== undefined) {
+    const kind = state.jobs.get(jobId)?.kind ?? 'job';
+    throw new RmmError(
+      'IDEMPOTENCY_CONFLICT',
+      `Idempotency key "${key}" was already used for a ${kind} (job ${jobId})`,
+    );
+  }
+  const sim = requireDevice(state, deviceId);
+  if (!state.online.get(deviceId)) {
+    throw new RmmError(
+      'DEVICE_OFFLINE',
+      `Device "${deviceId}" (${sim.device.hostname}) is offline; retry when it is back`,
+    );
+  }
+  const answer: RebootPromptResult =
+    allowDefer && userDefers(state, deviceId, key)
+      ? { outcome: 'deferred' }
+      : {
+          outcome: 'rebooting',
+          jobId: submitJob(state, now, {
+            kind: 'reboot',
+            deviceId,
+            patchIds: [],
+            idempotencyKey: key,
+          }),
+        };
+  state.prompts.set(key, { deviceId, allowDefer, answer });
+  return { ...answer };
 }

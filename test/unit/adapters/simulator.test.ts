@@ -274,3 +274,176 @@ describe('simulated deploys', () => {
     assert.throws(() => createSimulator({ devices: 5 }), code('CONFIG_INVALID'));
   });
 });
+
+describe('simulated reboot prompts', () => {
+  const keys = Array.from({ length: 40 }, (_, i) => `prompt-${i}`);
+
+  async function answers(sim: Simulator, deviceIds: string[], order: string[]): Promise<string[]> {
+    const lines: string[] = [];
+    for (const deviceId of deviceIds) {
+      for (const key of order) {
+        const answer = await sim.promptReboot(deviceId, `${deviceId}:${key}`, { allowDefer: true });
+        lines.push(`${deviceId} ${key} ${answer.outcome}`);
+      }
+    }
+    return lines.sort();
+  }
+
+  it('whether the user defers is fixed by seed, device and key, not call order', async () => {
+    const devices = ['acme-0001', 'acme-0002', 'globex-0003'];
+    const a = await answers(createSimulator(QUIET), devices, keys);
+    const b = await answers(createSimulator(QUIET), [...devices].reverse(), [...keys].reverse());
+    assert.deepEqual(b, a);
+    const deferred = a.filter((l) => l.endsWith(' deferred')).length;
+    // userDeferRate defaults to 0.3: 120 prompts should land well inside 10%–50%.
+    assert.ok(deferred > 12 && deferred < 60, `${deferred} of ${a.length} deferred`);
+    const other = await answers(createSimulator({ ...QUIET, seed: 43 }), devices, keys);
+    assert.notDeepEqual(other, a);
+    const never = await answers(createSimulator({ ...QUIET, userDeferRate: 0 }), devices, keys);
+    assert.ok(never.every((l) => l.endsWith(' rebooting')));
+    const always = await answers(createSimulator({ ...QUIET, userDeferRate: 1 }), devices, keys);
+    assert.ok(always.every((l) => l.endsWith(' deferred')));
+    assert.throws(
+      () => createSimulator({ userDeferRate: 1.5 }),
+      /userDeferRate: expected a probability/,
+    );
+  });
+
+  it('allowDefer: false always reboots, even a user who always defers', async () => {
+    const sim = createSimulator({ ...QUIET, userDeferRate: 1 });
+    sim.setUserDefers('acme-0001', true);
+    for (const key of keys) {
+      const answer = await sim.promptReboot('acme-0001', key, { allowDefer: false });
+      assert.equal(answer.outcome, 'rebooting', key);
+    }
+    assert.equal(sim.stats().rebootsPerDevice.get('acme-0001'), keys.length);
+  });
+
+  it('the same key twice gives the same answer and at most one reboot job', async () => {
+    const sim = createSimulator(QUIET);
+    const first = await sim.promptReboot('acme-0001', 'once', { allowDefer: false });
+    assert.equal(first.outcome, 'rebooting');
+    assert.deepEqual(await sim.promptReboot('acme-0001', 'once', { allowDefer: false }), first);
+    // A restarted worker over the same state gets the same job back, too.
+    const after = createSimulator(QUIET, { state: sim.state });
+    assert.deepEqual(await after.promptReboot('acme-0001', 'once', { allowDefer: false }), first);
+    assert.equal(after.stats().rebootsPerDevice.get('acme-0001'), 1);
+
+    sim.setUserDefers('acme-0002', true);
+    assert.deepEqual(await sim.promptReboot('acme-0002', 'later', { allowDefer: true }), {
+      outcome: 'deferred',
+    });
+    // The answer was given; changing the user's mind afterwards does not rewrite it.
+    sim.setUserDefers('acme-0002', false);
+    assert.deepEqual(await sim.promptReboot('acme-0002', 'later', { allowDefer: true }), {
+      outcome: 'deferred',
+    });
+    assert.equal(sim.stats().rebootsPerDevice.get('acme-0002'), undefined);
+
+    await assert.rejects(
+      sim.promptReboot('acme-0001', 'once', { allowDefer: true }),
+      code('IDEMPOTENCY_CONFLICT'),
+    );
+    await assert.rejects(
+      sim.promptReboot('acme-0003', 'later', { allowDefer: true }),
+      code('IDEMPOTENCY_CONFLICT'),
+    );
+    await assert.rejects(sim.reboot('acme-0001', 'once'), code('IDEMPOTENCY_CONFLICT'));
+    await assert.rejects(sim.reboot('acme-0002', 'later'), code('IDEMPOTENCY_CONFLICT'));
+    await sim.reboot('acme-0003', 'plain');
+    await assert.rejects(
+      sim.promptReboot('acme-0003', 'plain', { allowDefer: false }),
+      code('IDEMPOTENCY_CONFLICT'),
+    );
+    await assert.rejects(
+      sim.promptReboot('acme-0001', '', { allowDefer: false }),
+      code('INVALID_ARGUMENT'),
+    );
+  });
+
+  it('setUserDefers forces deferral and undefined returns to the seed', async () => {
+    const sim = createSimulator({ ...QUIET, userDeferRate: 0 });
+    sim.setUserDefers('acme-0001', true);
+    for (const key of keys) {
+      assert.deepEqual(await sim.promptReboot('acme-0001', `forced:${key}`, { allowDefer: true }), {
+        outcome: 'deferred',
+      });
+    }
+    // Only that device's user defers.
+    assert.equal(
+      (await sim.promptReboot('acme-0002', 'other-user', { allowDefer: true })).outcome,
+      'rebooting',
+    );
+    sim.setUserDefers('acme-0001', undefined);
+    assert.equal(
+      (await sim.promptReboot('acme-0001', 'seeded', { allowDefer: true })).outcome,
+      'rebooting',
+    );
+    const eager = createSimulator({ ...QUIET, userDeferRate: 1 });
+    eager.setUserDefers('acme-0001', false);
+    assert.equal(
+      (await eager.promptReboot('acme-0001', 'accepts', { allowDefer: true })).outcome,
+      'rebooting',
+    );
+    assert.throws(() => sim.setUserDefers('nope', true), code('DEVICE_NOT_FOUND'));
+  });
+
+  it('a rebooting answer completes pending_reboot installs; a deferral leaves them', async () => {
+    const sim = createSimulator(QUIET);
+    const [device] = await missingEverywhere(sim, WIN11_CU);
+    assert.ok(device);
+    await sim.readJob((await sim.deploy(device.id, [WIN11_CU], 'cu')).jobId);
+    assert.deepEqual(sim.pendingReboot(device.id), [WIN11_CU]);
+
+    sim.setUserDefers(device.id, true);
+    assert.equal(
+      (await sim.promptReboot(device.id, 'ask-1', { allowDefer: true })).outcome,
+      'deferred',
+    );
+    assert.deepEqual(sim.pendingReboot(device.id), [WIN11_CU]);
+    assert.ok(!(await sim.installedPatches(device.id)).includes(WIN11_CU));
+
+    const answer = await sim.promptReboot(device.id, 'ask-2', { allowDefer: false });
+    assert.ok(answer.outcome === 'rebooting', 'a forced prompt reboots');
+    assert.deepEqual(await sim.readJob(answer.jobId), {
+      state: 'succeeded',
+      results: [{ patchId: WIN11_CU, outcome: 'installed' }],
+    });
+    assert.deepEqual(sim.pendingReboot(device.id), []);
+    assert.ok((await sim.installedPatches(device.id)).includes(WIN11_CU));
+  });
+
+  it('stats count reboot jobs per device; replays and refusals add nothing', async () => {
+    const sim = createSimulator(QUIET);
+    await sim.reboot('acme-0001', 'r1');
+    await sim.reboot('acme-0001', 'r1');
+    await sim.promptReboot('acme-0001', 'p1', { allowDefer: false });
+    await sim.promptReboot('acme-0001', 'p1', { allowDefer: false });
+    await sim.promptReboot('acme-0002', 'p2', { allowDefer: false });
+    sim.setUserDefers('acme-0003', true);
+    await sim.promptReboot('acme-0003', 'p3', { allowDefer: true });
+    sim.setOnline('acme-0004', false);
+    await assert.rejects(
+      sim.promptReboot('acme-0004', 'p4', { allowDefer: false }),
+      code('DEVICE_OFFLINE'),
+    );
+    await assert.rejects(
+      sim.promptReboot('nope', 'p5', { allowDefer: false }),
+      code('DEVICE_NOT_FOUND'),
+    );
+    assert.deepEqual(
+      sim.stats().rebootsPerDevice,
+      new Map([
+        ['acme-0001', 2],
+        ['acme-0002', 1],
+      ]),
+    );
+    // The refused key was not spent: once the device is back the prompt goes through.
+    sim.setOnline('acme-0004', true);
+    assert.equal(
+      (await sim.promptReboot('acme-0004', 'p4', { allowDefer: false })).outcome,
+      'rebooting',
+    );
+    assert.equal(sim.stats().rebootsPerDevice.get('acme-0004'), 1);
+  });
+});

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import { KNOWN_BAD_PATCH_ID } from '../../adapters/rmm/simulator/index.js';
+import type { patchCycle } from '../../workflows/index.js';
+import {
+  cancelSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  type Progress,
+} from '../../workflows/messages.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { policy, testDeps } from '../helpers/deps.js';
+import { connectTemporal, type TemporalHarness } from '../helpers/temporal.js';
+
+const ring = (name: string, percent: number, successThreshold = 0.5) =>
+  `  - { name: ${name}, members: { percent: ${percent} }, soak: 0s, successThreshold: ${successThreshold}, concurrency: 1 }`;
+
+const globalPolicy = (o: { rings?: string[]; approval?: string; extra?: string } = {}) =>
+  policy(`
+scope: { level: global }
+approval: { default: ${o.approval ?? 'auto'} }
+rings:
+${(o.rings ?? [ring('all', 100)]).join('\n')}
+windows: []
+approvers: { cli: [alice] }
+approvalTimeout: { after: 1m, remindEvery: 30s, outcome: reject }
+circuitBreaker: { maxFailureRate: 0.99, minSamples: 100 }
+${o.extra ?? ''}
+`);
+
+async function until(
+  handle: WorkflowHandle,
+  check: (p: Progress) => boolean,
+  what: string,
+  ms = 30_000,
+): Promise<Progress> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const p = await handle.query(progressQuery);
+    if (check(p)) return p;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(p)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('patchCycle controls and safety nets', () => {
+  let db: TestDatabase;
+  let t: TemporalHarness;
+  before(async () => {
+    db = await createTestDatabase();
+    t = await connectTemporal();
+  });
+  after(async () => {
+    await t.close();
+    await db.drop();
+  });
+  const start = (id: string) =>
+    t.client.workflow.start<typeof patchCycle>('patchCycle', {
+      taskQueue: t.taskQueue,
+      workflowId: id,
+      args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
+    });
+
+  it('times out an unanswered approval after reminders and an escalation, with the policy outcome', async () => {
+    const p = globalPolicy({ approval: 'needs_approval' });
+    p.approvalTimeout = {
+      after: 5_000,
+      remindEvery: 1_500,
+      escalateAfter: 3_500,
+      escalateTo: ['bob'],
+      outcome: 'reject',
+    };
+    const deps = testDeps(db.store, {
+      policies: [p],
+      simulator: { clients: 1, devicesPerClient: 5 },
+    });
+    const state = await t.withWorker(deps, async () => (await start('ctl-timeout')).result());
+    assert.equal(state.phase, 'rejected');
+    assert.equal(state.decision?.decidedBy, 'policy:timeout');
+    const kinds = deps.notices.map((n) => n.kind);
+    assert.equal(kinds.filter((k) => k === 'approval_request').length, 1);
+    assert.ok(kinds.filter((k) => k === 'approval_reminder').length >= 2, kinds.join());
+    assert.equal(kinds.filter((k) => k === 'approval_escalation').length, 1);
+    assert.equal(deps.rmm.stats().deployCalls.size, 0);
+    assert.deepEqual(await db.store.records.approvals('ctl-timeout'), [
+      { decision: 'reject', decidedBy: 'policy:timeout', via: 'timeout' },
+    ]);
+  });
+
+  it('never deploys a blocklisted patch', async () => {
+    const deps = testDeps(db.store, {
+      policies: [globalPolicy({ extra: 'blocklist: [KB5091777]' })],
+      simulator: { clients: 1, devicesPerClient: 15, offlineRate: 0 },
+    });
+    const state = await t.withWorker(deps, async () => (await start('ctl-blocklist')).result());
+    assert.equal(state.phase, 'completed');
+    const installs = [...deps.rmm.stats().installsPerDevicePatch.keys()];
+    assert.ok(installs.length > 0);
+    assert.ok(
+      !installs.some((k) => k.endsWith(`|${KNOWN_BAD_PATCH_ID}`)),
+      'known-bad patch was installed',
+    );
+    const planned = await db.store.rollouts.plannedPatches('ctl-blocklist');
+    const bad = planned.find((p) => p.patchId === KNOWN_BAD_PATCH_ID);
+    assert.equal(bad?.decision, 'reject');
+    assert.match(bad?.reason ?? '', /blocklist pattern "KB5091777"/);
+  });
+
+  it('a failed pilot gate halts before the next ring starts', async () => {
+    const deps = testDeps(db.store, {
+      policies: [globalPolicy({ rings: [ring('pilot', 30, 1), ring('broad', 70)] })],
+      simulator: { clients: 1, devicesPerClient: 30, offlineRate: 0 },
+    });
+    const state = await t.withWorker(deps, async () => (await start('ctl-gate')).result());
+    assert.equal(state.phase, 'halted', JSON.stringify(state.rings));
+    assert.match(
+      state.haltReason ?? '',
+      /ring pilot succeeded on .*% of devices, below the 100\.0% gate/,
+    );
+    assert.ok((state.rings[0]?.failed ?? 0) > 0);
+    assert.equal(state.rings[1]?.started, 0);
+    assert.equal((await db.store.rollouts.get('ctl-gate'))?.status, 'halted');
+  });
+
+  it('the circuit breaker halts a ring on the known-bad patch', async () => {
+    const p = globalPolicy({ rings: [ring('all', 100)] });
+    p.circuitBreaker = { maxFailureRate: 0.3, minSamples: 3 };
+    const deps = testDeps(db.store, {
+      policies: [p],
+      simulator: { clients: 1, devicesPerClient: 40, offlineRate: 0 },
+    });
+    const state = await t.withWorker(deps, async () => (await start('ctl-breaker')).result());
+    assert.equal(state.phase, 'halted');
+    assert.match(
+      state.haltReason ?? '',
+      /^circuit breaker: \d+ of \d+ devices failed in ring all$/,
+    );
+    const all = state.rings[0]!;
+    assert.ok(
+      all.started < all.total,
+      `breaker stopped new devices (${all.started} of ${all.total})`,
+    );
+    assert.ok(deps.notices.some((n) => n.kind === 'halted'));
+  });
+
+  it('pause stops new devices; resume carries on to the end', async () => {
+    const deps = testDeps(db.store, {
+      policies: [globalPolicy()],
+      simulator: {
+        clients: 1,
+        devicesPerClient: 12,
+        offlineRate: 0,
+        knownBadPatch: false,
+        latencyMs: { job: 400 },
+      },
+    });
+    const state = await t.withWorker(deps, async () => {
+      const handle = await start('ctl-pause');
+      await until(handle, (p) => (p.rings[0]?.started ?? 0) >= 2, 'two devices started');
+      await handle.signal(pauseSignal, { by: 'alice' });
+      const paused = await until(handle, (p) => p.paused, 'paused');
+      await new Promise((r) => setTimeout(r, 2_000));
+      const later = await handle.query(progressQuery);
+      // At most the device already being started when the signal arrived is added.
+      assert.ok(
+        later.rings[0]!.started <= paused.rings[0]!.started + 1,
+        `${later.rings[0]!.started} vs ${paused.rings[0]!.started}`,
+      );
+      await handle.signal(resumeSignal, { by: 'alice' });
+      return handle.result();
+    });
+    assert.equal(state.phase, 'completed', JSON.stringify(state));
+    assert.equal(state.rings[0]!.started, state.rings[0]!.total);
+  });
+
+  it('cancel mid-ring stops the rollout and cancels the running device', async () => {
+    const deps = testDeps(db.store, {
+      policies: [globalPolicy()],
+      simulator: { clients: 1, devicesPerClient: 12, offlineRate: 0, latencyMs: { job: 2_000 } },
+    });
+    const state = await t.withWorker(deps, async () => {
+      const handle = await start('ctl-cancel');
+      await until(handle, (p) => (p.rings[0]?.started ?? 0) >= 1, 'a device started');
+      await handle.signal(cancelSignal, { by: 'alice', reason: 'change freeze' });
+      return handle.result();
+    });
+    assert.equal(state.phase, 'cancelled');
+    assert.ok(state.rings[0]!.started < state.rings[0]!.total);
+    assert.equal((await db.store.rollouts.get('ctl-cancel'))?.status, 'cancelled');
+    const counts = await db.store.rollouts.ringCounts('ctl-cancel');
+    assert.ok((counts[0]?.counts.cancelled ?? 0) >= 1, JSON.stringify(counts));
+  });
+});
