@@ -174,7 +174,7 @@ export function registerLifecycleCommands(program: Command, config: GetConfig): 
           if (err instanceof WorkflowUpdateFailedError)
             throw new CliError(
               'DECISION_REFUSED',
-              `${id}: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+              `${id}: ${(err.cause)?.message ?? err.message}`,
             );
           throw err;
         }
@@ -197,7 +197,7 @@ export function registerLifecycleCommands(program: Command, config: GetConfig): 
           if (err instanceof WorkflowUpdateFailedError)
             throw new CliError(
               'PROMOTION_REFUSED',
-              `${id}: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+              `${id}: ${(err.cause)?.message ?? err.message}`,
             );
           throw err;
         }
