@@ -63,11 +63,11 @@ export function createDeviceActivities({ store, rmm }: ActivityDeps) {
       return rmm.deploy(a.deviceId, a.patchIds, a.idempotencyKey).catch(rethrow);
     },
 
-    async rebootDevice(a: {
-      deviceId: string;
-      idempotencyKey: string;
-    }): Promise<{ jobId: string }> {
-      return rmm.reboot(a.deviceId, a.idempotencyKey).catch(rethrow);
+    /** Asks the logged-on user to reboot (or forces it when deferral is not allowed). */
+    async promptReboot(a: { deviceId: string; idempotencyKey: string; allowDefer: boolean }) {
+      return rmm
+        .promptReboot(a.deviceId, a.idempotencyKey, { allowDefer: a.allowDefer })
+        .catch(rethrow);
     },
 
     /** Polls a job until it ends, heartbeating so a lost worker is detected quickly. */

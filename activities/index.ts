@@ -18,7 +18,7 @@ export interface ActivityDeps {
   /** Every loaded policy document (global, client, site, group); planning picks the cascade. */
   policies: PolicyDocument[];
   /** Overrides for how often jobs are polled etc. (tests use milliseconds). */
-  timing?: { jobPollMs?: number };
+  timing?: { jobPollMs?: number; offlineRetryMs?: number };
 }
 
 /** Builds every activity from injected dependencies; the worker is the only caller in production. */

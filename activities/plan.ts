@@ -27,7 +27,10 @@ export interface PlanResult {
 }
 
 /** The workflow-facing settings of a resolved policy (durations already in ms). */
-export function toSettings(p: ResolvedPolicy, jobPollMs: number): RolloutSettings {
+export function toSettings(
+  p: ResolvedPolicy,
+  timing: { jobPollMs: number; offlineRetryMs: number },
+): RolloutSettings {
   return {
     rings: p.rings.map((r) => ({
       name: r.name,
@@ -73,8 +76,9 @@ export function toSettings(p: ResolvedPolicy, jobPollMs: number): RolloutSetting
       timezone: w.timezone,
     })),
     bypassWindows: false,
-    jobPollMs,
+    jobPollMs: timing.jobPollMs,
     offlineRetries: 2,
+    offlineRetryMs: timing.offlineRetryMs,
     uninstallOnFailure: false,
   };
 }
@@ -105,7 +109,10 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
         siteId: '',
         groups: [],
       }).policy;
-      const settings = toSettings(clientPolicy, timing?.jobPollMs ?? 2_000);
+      const settings = toSettings(clientPolicy, {
+        jobPollMs: timing?.jobPollMs ?? 2_000,
+        offlineRetryMs: timing?.offlineRetryMs ?? 3_600_000,
+      });
       // Only devices this rollout's own inventory sync saw (created right before the sync).
       const seenSince = (await store.rollouts.get(a.rolloutId))?.createdAt;
       const patchPlans = new Map<string, PlannedPatch>();

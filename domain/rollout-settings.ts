@@ -53,6 +53,8 @@ export interface RolloutSettings {
   jobPollMs: number;
   /** Windows an offline device is retried in before it is skipped. */
   offlineRetries: number;
+  /** Without maintenance windows, how long to wait before retrying an offline device. */
+  offlineRetryMs: number;
   uninstallOnFailure: boolean;
 }
 

@@ -23,7 +23,13 @@ const jobs = proxyActivities<Activities>({
 
 export type DeviceSettings = Pick<
   RolloutSettings,
-  'windows' | 'bypassWindows' | 'reboot' | 'jobPollMs' | 'offlineRetries' | 'uninstallOnFailure'
+  | 'windows'
+  | 'bypassWindows'
+  | 'reboot'
+  | 'jobPollMs'
+  | 'offlineRetries'
+  | 'offlineRetryMs'
+  | 'uninstallOnFailure'
 >;
 
 export interface DeviceRolloutInput {
@@ -38,6 +44,8 @@ export interface DeviceRolloutResult {
   installed: string[];
   failed: string[];
   pendingReboot: string[];
+  /** How often the logged-on user postponed the reboot. */
+  rebootDeferrals?: number;
   reason?: string;
 }
 
@@ -61,7 +69,7 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
 
     let online = false;
     for (let attempt = 0; attempt <= settings.offlineRetries; attempt++) {
-      const windowEnd = await waitForWindow(windows, settings.bypassWindows, rolloutId, deviceId);
+      const windowEnd = await waitForWindow(windows, settings, rolloutId, deviceId);
       online = await acts.deviceOnline({ deviceId });
       if (online) break;
       await acts.setDeviceStatus({ rolloutId, deviceId, status: 'offline' });
@@ -82,11 +90,9 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
     const rebootNeeded =
       settings.reboot.mode === 'always' ||
       (settings.reboot.mode === 'if_required' && pending.length > 0);
-    if (rebootNeeded) {
-      await acts.setDeviceStatus({ rolloutId, deviceId, status: 'rebooting' });
-      const reboot = await acts.rebootDevice({ deviceId, idempotencyKey: `${key}:reboot` });
-      await jobs.waitForJob({ jobId: reboot.jobId, pollMs: settings.jobPollMs });
-    }
+    const rebootDeferrals = rebootNeeded
+      ? await rebootWithDeferrals(rolloutId, deviceId, key, settings)
+      : 0;
     // Installed only when the rescan says so, whatever the job reported.
     const scan = await acts.rescanDevice({ deviceId, patchIds: ctx.patchIds });
     const failed = ctx.patchIds.filter(
@@ -106,6 +112,7 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
       installed: scan.installed,
       failed,
       pendingReboot: scan.pendingReboot,
+      rebootDeferrals,
       ...(failed.length
         ? { reason: results.find((r) => r.error)?.error ?? 'not installed after rescan' }
         : {}),
@@ -124,16 +131,45 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
   }
 }
 
+/**
+ * Asks the user to reboot; they may postpone up to `userDeferrals` times, each by
+ * `deferralIntervalMs`, but never past the deadline counted from the install: then the
+ * reboot is forced. Each prompt has its own key, so a retry never reboots twice.
+ */
+async function rebootWithDeferrals(
+  rolloutId: string,
+  deviceId: string,
+  key: string,
+  settings: DeviceSettings,
+): Promise<number> {
+  const { userDeferrals, deferralIntervalMs, deadlineMs } = settings.reboot;
+  const deadline = Date.now() + deadlineMs;
+  await acts.setDeviceStatus({ rolloutId, deviceId, status: 'rebooting' });
+  for (let n = 0; ; n++) {
+    const allowDefer = n < userDeferrals && Date.now() + deferralIntervalMs < deadline;
+    const answer = await acts.promptReboot({
+      deviceId,
+      idempotencyKey: `${key}:reboot:${n}`,
+      allowDefer,
+    });
+    if (answer.outcome === 'rebooting') {
+      await jobs.waitForJob({ jobId: answer.jobId, pollMs: settings.jobPollMs });
+      return n;
+    }
+    await sleep(deferralIntervalMs);
+  }
+}
+
 /** Sleeps until a window is open (durable timer); returns when the current window ends. */
 async function waitForWindow(
   windows: MaintenanceWindow[],
-  bypass: boolean,
+  settings: DeviceSettings,
   rolloutId: string,
   deviceId: string,
 ): Promise<number> {
-  if (bypass || windows.length === 0) return Date.now() + 3_600_000;
-  const occ = nextOpening(windows, Date.now());
-  if (!occ) return Date.now() + 3_600_000;
+  const occ = settings.bypassWindows ? undefined : nextOpening(windows, Date.now());
+  // No window to wait for: an offline device is retried after offlineRetryMs instead.
+  if (!occ) return Date.now() + settings.offlineRetryMs;
   if (occ.startsAt > Date.now()) {
     await acts.setDeviceStatus({ rolloutId, deviceId, status: 'waiting_window' });
     await sleep(occ.startsAt - Date.now());

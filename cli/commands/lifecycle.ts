@@ -172,10 +172,7 @@ export function registerLifecycleCommands(program: Command, config: GetConfig): 
           out(`${id}: ${r.decision} recorded (by ${r.decidedBy})`);
         } catch (err) {
           if (err instanceof WorkflowUpdateFailedError)
-            throw new CliError(
-              'DECISION_REFUSED',
-              `${id}: ${(err.cause)?.message ?? err.message}`,
-            );
+            throw new CliError('DECISION_REFUSED', `${id}: ${err.cause?.message ?? err.message}`);
           throw err;
         }
       });
@@ -195,10 +192,7 @@ export function registerLifecycleCommands(program: Command, config: GetConfig): 
           });
         } catch (err) {
           if (err instanceof WorkflowUpdateFailedError)
-            throw new CliError(
-              'PROMOTION_REFUSED',
-              `${id}: ${(err.cause)?.message ?? err.message}`,
-            );
+            throw new CliError('PROMOTION_REFUSED', `${id}: ${err.cause?.message ?? err.message}`);
           throw err;
         }
       });

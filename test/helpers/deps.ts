@@ -25,7 +25,7 @@ export function testDeps(
     itsm: createLogItsm(testLog),
     notifier: createLogNotifier(testLog, (n) => notices.push(n)),
     policies: opts.policies ?? [],
-    timing: { jobPollMs: 50 },
+    timing: { jobPollMs: 50, offlineRetryMs: 1_000 },
     notices,
   };
 }

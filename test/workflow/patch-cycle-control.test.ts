@@ -27,6 +27,7 @@ windows: []
 approvers: { cli: [alice] }
 approvalTimeout: { after: 1m, remindEvery: 30s, outcome: reject }
 circuitBreaker: { maxFailureRate: 0.99, minSamples: 100 }
+reboot: { mode: if_required, userDeferrals: 0 }
 ${o.extra ?? ''}
 `);
 
@@ -192,5 +193,130 @@ describe('patchCycle controls and safety nets', () => {
     assert.equal((await db.store.rollouts.get('ctl-cancel'))?.status, 'cancelled');
     const counts = await db.store.rollouts.ringCounts('ctl-cancel');
     assert.ok((counts[0]?.counts.cancelled ?? 0) >= 1, JSON.stringify(counts));
+  });
+});
+
+describe('patchCycle devices: windows, offline retries, reboot deferrals', () => {
+  let db: TestDatabase;
+  let t: TemporalHarness;
+  before(async () => {
+    db = await createTestDatabase();
+    t = await connectTemporal();
+  });
+  after(async () => {
+    await t.close();
+    await db.drop();
+  });
+  const start = (id: string) =>
+    t.client.workflow.start<typeof patchCycle>('patchCycle', {
+      taskQueue: t.taskQueue,
+      workflowId: id,
+      args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
+    });
+  const deviceRows = async (rolloutId: string) =>
+    (
+      await db.pool.query<{ device_id: string; status: string; outcome: Record<string, unknown> }>(
+        'select device_id, status, outcome from rollout_devices where rollout_id = $1 order by device_id',
+        [rolloutId],
+      )
+    ).rows;
+
+  it('a device outside its maintenance window waits on a durable timer', async () => {
+    const at = new Date(Date.now() + 3 * 60_000);
+    const hhmm = `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
+    const p = globalPolicy({
+      rings: [ring('all', 100).replace('concurrency: 1', 'concurrency: 5')],
+    });
+    p.windows = [
+      { name: 'soon', rule: { daily: true }, start: hhmm, duration: 3_600_000, timezone: 'UTC' },
+    ];
+    const deps = testDeps(db.store, {
+      policies: [p],
+      simulator: { clients: 1, devicesPerClient: 5, offlineRate: 0 },
+    });
+    const state = await t.withWorker(deps, async () => {
+      const handle = await start('dev-window');
+      await until(handle, (pr) => (pr.rings[0]?.started ?? 0) >= 1, 'devices started');
+      const deadline = Date.now() + 15_000;
+      while (!(await deviceRows('dev-window')).some((r) => r.status === 'waiting_window')) {
+        if (Date.now() > deadline) throw new Error('no device waiting for its window');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal(deps.rmm.stats().deployCalls.size, 0, 'deployed outside the window');
+      await handle.signal(cancelSignal, { by: 'alice' });
+      return handle.result();
+    });
+    assert.equal(state.phase, 'cancelled');
+  });
+
+  it('an offline device is retried later and then patched', async () => {
+    const deps = testDeps(db.store, {
+      policies: [globalPolicy()],
+      simulator: {
+        clients: 1,
+        devicesPerClient: 6,
+        offlineRate: 0,
+        knownBadPatch: false,
+        failureRate: { perPatch: 0, perDevice: 0 },
+        latencyMs: { job: 300 },
+      },
+    });
+    const state = await t.withWorker(deps, async () => {
+      const handle = await start('dev-offline');
+      await until(handle, (pr) => pr.phase === 'deploying', 'deploying');
+      const last = (await deviceRows('dev-offline')).at(-1)!.device_id;
+      deps.rmm.setOnline(last, false);
+      const deadline = Date.now() + 30_000;
+      while (
+        !(await deviceRows('dev-offline')).some(
+          (r) => r.device_id === last && r.status === 'offline',
+        )
+      ) {
+        if (Date.now() > deadline) throw new Error(`${last} never seen offline`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      deps.rmm.setOnline(last, true);
+      return handle.result();
+    });
+    assert.equal(state.phase, 'completed');
+    assert.equal(state.rings[0]!.skipped, 0);
+    const rows = await deviceRows('dev-offline');
+    assert.ok(
+      rows.every((r) => r.status === 'succeeded'),
+      JSON.stringify(rows),
+    );
+  });
+
+  it('users may defer a reboot until the deadline, then it is forced, once', async () => {
+    const p = globalPolicy({
+      rings: [ring('all', 100).replace('concurrency: 1', 'concurrency: 6')],
+    });
+    p.reboot = { mode: 'if_required', userDeferrals: 10, deferralInterval: 1_000, deadline: 3_000 };
+    const deps = testDeps(db.store, {
+      policies: [p],
+      simulator: {
+        clients: 1,
+        devicesPerClient: 6,
+        offlineRate: 0,
+        knownBadPatch: false,
+        failureRate: { perPatch: 0, perDevice: 0 },
+      },
+    });
+    for (const d of (await deps.rmm.listDevices('acme', { limit: 100 })).devices)
+      deps.rmm.setUserDefers(d.id, true);
+    const state = await t.withWorker(deps, async () => (await start('dev-reboot')).result());
+    assert.equal(state.phase, 'completed');
+    const reboots = deps.rmm.stats().rebootsPerDevice;
+    assert.ok(reboots.size > 0, 'some device needed a reboot');
+    const rows = await deviceRows('dev-reboot');
+    for (const [deviceId, n] of reboots) {
+      assert.equal(n, 1, `${deviceId} rebooted ${n} times`);
+      assert.equal(
+        rows.find((r) => r.device_id === deviceId)?.outcome.rebootDeferrals,
+        2,
+        deviceId,
+      );
+    }
   });
 });

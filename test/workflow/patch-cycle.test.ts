@@ -18,6 +18,7 @@ windows: []
 approvers: { cli: [alice] }
 approvalTimeout: { after: 1m, remindEvery: 30s, outcome: reject }
 circuitBreaker: { maxFailureRate: 0.9, minSamples: 5 }
+reboot: { mode: if_required, userDeferrals: 0 }
 `);
 
 describe('patchCycle on the simulator', () => {
