@@ -1,4 +1,5 @@
-import { Context } from '@temporalio/activity';
+import { Context, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
 import type { Notice, NoticeKind } from '../adapters/chat/types.js';
 import type { ActivityDeps } from './index.js';
@@ -39,6 +40,51 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
     }
   };
 
+  const syncClient = async (clientId: string): Promise<void> => {
+    const client = (await rmm.listClients()).find((c) => c.id === clientId);
+    if (!client) {
+      throw ApplicationFailure.create({
+        type: 'CLIENT_NOT_FOUND',
+        message: `client ${clientId} is not known to the ${rmm.kind} RMM`,
+        nonRetryable: true,
+      });
+    }
+    await store.inventory.upsertClients([client]);
+    await store.inventory.upsertSites(await rmm.listSites(clientId));
+  };
+
+  /** Lists the client's devices page by page, scans each page and records what it found. */
+  const scanDevices = async (clientId: string): Promise<number> => {
+    const ctx = Context.current();
+    let cursor: string | undefined;
+    let devices = 0;
+    do {
+      const page = await rmm.listDevices(clientId, { limit: 200, ...(cursor ? { cursor } : {}) });
+      await store.inventory.upsertDevices(page.devices);
+      const { scanId } = await rmm.triggerScan(page.devices.map((d) => d.id));
+      while (!(await rmm.readScan(scanId)).done) {
+        ctx.heartbeat({ devices });
+        await sleep(500);
+      }
+      for (const d of page.devices) {
+        const [missing, installed] = await Promise.all([
+          rmm.missingPatches(d.id),
+          rmm.installedPatches(d.id),
+        ]);
+        await store.inventory.upsertPatches(missing);
+        await store.inventory.recordScan(
+          d.id,
+          missing.map((p) => p.id),
+          installed,
+        );
+      }
+      devices += page.devices.length;
+      ctx.heartbeat({ devices });
+      cursor = page.nextCursor;
+    } while (cursor);
+    return devices;
+  };
+
   /** Posts once per key: a retried activity finds the message already recorded. */
   const postOnce = async (notice: Notice): Promise<void> => {
     if (await store.records.chatMessageExists(notice.idempotencyKey)) return;
@@ -59,48 +105,14 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
       clientId: string;
       startedBy: string;
     }): Promise<{ devices: number }> {
-      const ctx = Context.current();
-      const clients = await rmm.listClients();
-      const client = clients.find((c) => c.id === a.clientId);
-      if (!client) throw new Error(`client ${a.clientId} is not known to the ${rmm.kind} RMM`);
-      await store.inventory.upsertClients([client]);
-      await store.inventory.upsertSites(await rmm.listSites(a.clientId));
+      await syncClient(a.clientId);
       await store.rollouts.create({
         id: a.rolloutId,
         clientId: a.clientId,
         startedBy: a.startedBy,
         policy: {},
       });
-      let cursor: string | undefined;
-      let devices = 0;
-      do {
-        const page = await rmm.listDevices(a.clientId, {
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        });
-        await store.inventory.upsertDevices(page.devices);
-        const ids = page.devices.map((d) => d.id);
-        const { scanId } = await rmm.triggerScan(ids);
-        while (!(await rmm.readScan(scanId)).done) {
-          ctx.heartbeat({ devices });
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        for (const d of page.devices) {
-          const [missing, installed] = await Promise.all([
-            rmm.missingPatches(d.id),
-            rmm.installedPatches(d.id),
-          ]);
-          await store.inventory.upsertPatches(missing);
-          await store.inventory.recordScan(
-            d.id,
-            missing.map((p) => p.id),
-            installed,
-          );
-        }
-        devices += page.devices.length;
-        ctx.heartbeat({ devices });
-        cursor = page.nextCursor;
-      } while (cursor);
+      const devices = await scanDevices(a.clientId);
       await store.audit.append({
         idempotencyKey: `${a.rolloutId}:scanned`,
         actor: a.startedBy,
@@ -110,6 +122,22 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
         clientId: a.clientId,
         rolloutId: a.rolloutId,
         data: { devices },
+      });
+      return { devices };
+    },
+
+    /** A scan on its own (scheduled or `patchops scan`): inventory and device × patch state. */
+    async scanClient(a: { clientId: string; scanId: string }): Promise<{ devices: number }> {
+      await syncClient(a.clientId);
+      const devices = await scanDevices(a.clientId);
+      await store.audit.append({
+        idempotencyKey: `${a.scanId}:scanned`,
+        actor: 'patchops',
+        action: 'client.scanned',
+        subjectType: 'client',
+        subjectId: a.clientId,
+        clientId: a.clientId,
+        data: { devices, scanId: a.scanId },
       });
       return { devices };
     },

@@ -35,6 +35,20 @@ export const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   PATCHOPS_POLICY_DIR: z.string().min(1).default('policies'),
   PATCHOPS_RMM: z.enum(['simulator']).default('simulator'),
+  PATCHOPS_RMM_CONFIG: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected JSON, e.g. {"seed":7,"devicesPerClient":50}',
+        });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   PATCHOPS_ITSM: z.enum(['log']).default('log'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
@@ -60,7 +74,12 @@ export interface Config {
     devPort: number;
     devUiPort: number;
   };
-  adapters: { rmm: Env['PATCHOPS_RMM']; itsm: Env['PATCHOPS_ITSM'] };
+  adapters: {
+    rmm: Env['PATCHOPS_RMM'];
+    /** Adapter-specific settings (PATCHOPS_RMM_CONFIG, JSON); the adapter validates them. */
+    rmmConfig: unknown;
+    itsm: Env['PATCHOPS_ITSM'];
+  };
   log: { level: Env['LOG_LEVEL']; format: 'pretty' | 'json' };
 }
 
@@ -113,7 +132,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       devPort: e.TEMPORAL_DEV_PORT,
       devUiPort: e.TEMPORAL_DEV_UI_PORT,
     },
-    adapters: { rmm: e.PATCHOPS_RMM, itsm: e.PATCHOPS_ITSM },
+    adapters: {
+      rmm: e.PATCHOPS_RMM,
+      rmmConfig: e.PATCHOPS_RMM_CONFIG ?? {},
+      itsm: e.PATCHOPS_ITSM,
+    },
     log: {
       level: e.LOG_LEVEL,
       format: e.LOG_FORMAT ?? (production || !process.stdout.isTTY ? 'json' : 'pretty'),

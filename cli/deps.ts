@@ -18,7 +18,7 @@ export function buildActivityDeps(
   return {
     store,
     log,
-    rmm: createRmm(config.adapters.rmm, {}),
+    rmm: createRmm(config.adapters.rmm, config.adapters.rmmConfig),
     itsm: createLogItsm(log),
     notifier: createLogNotifier(log, onNotice),
     policies: loadPolicyFiles(policyFiles(config.policyDir)),

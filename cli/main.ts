@@ -39,10 +39,16 @@ program
   .description(
     'run everything locally: PostgreSQL (embedded unless DATABASE_URL), Temporal dev server, worker',
   )
-  .option('--once', 'start, run the self-check, then stop')
-  .action(async (opts: { once?: boolean }) => {
+  .option('--once', 'start, run the self-check and the demo, then stop')
+  .option('--no-demo', 'skip the demo rollouts on the simulated fleet')
+  .option('--yes', 'approve demo rollouts as the demo user without asking (for no terminal)')
+  .action(async (opts: { once?: boolean; demo: boolean; yes?: boolean }) => {
     const { config, log } = context();
-    await runDev(config, log, { once: opts.once ?? false });
+    await runDev(config, log, {
+      once: opts.once ?? false,
+      demo: opts.demo,
+      yes: opts.yes ?? false,
+    });
   });
 
 program

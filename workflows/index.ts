@@ -2,3 +2,4 @@
 export { smokeWorkflow } from './smoke.js';
 export { patchCycle } from './patch-cycle.js';
 export { deviceRollout } from './device-rollout.js';
+export { clientScan } from './scan.js';

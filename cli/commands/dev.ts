@@ -8,14 +8,19 @@ import { connectClient, connectWorker } from '../temporal/connect.js';
 import { startTemporal } from '../temporal/start.js';
 import { createWorker } from '../worker.js';
 import { buildActivityDeps } from '../deps.js';
+import { DEMO_SIMULATOR, runDemo } from './demo.js';
 import { migrateUp } from '../../store/migrate.js';
 import { startEmbeddedPostgres } from '../../store/embedded.js';
 import { createPool, createStore } from '../../store/index.js';
 import type { smokeWorkflow } from '../../workflows/index.js';
 
 export interface DevOptions {
-  /** Start everything, run the self-check, then shut down (for CI and scripted checks). */
+  /** Start everything, run the self-check (and demo), then shut down. */
   once?: boolean;
+  /** Run the demo rollouts on the simulated fleet (default true). */
+  demo?: boolean;
+  /** Approve demo rollouts as the demo user without asking. */
+  yes?: boolean;
   out?: (line: string) => void;
 }
 
@@ -86,13 +91,24 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     const pool = createPool(databaseUrl);
     cleanups.push(() => pool.end());
     const store = createStore(pool);
+    // The demo fleet has realistic scan and install latency unless PATCHOPS_RMM_CONFIG says otherwise.
+    const rmmConfig = config.adapters.rmmConfig;
+    const usingDefaults =
+      config.adapters.rmm === 'simulator' && Object.keys(rmmConfig ?? {}).length === 0;
+    const deps = buildActivityDeps(
+      usingDefaults
+        ? { ...config, adapters: { ...config.adapters, rmmConfig: DEMO_SIMULATOR } }
+        : config,
+      store,
+      log,
+    );
     const connection = await connectWorker(config, target, log);
     cleanups.push(() => connection.close());
     const worker = await createWorker({
       connection,
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: buildActivityDeps(config, store, log),
+      deps,
     });
     const running = worker.run();
     cleanups.push(async () => {
@@ -127,6 +143,19 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     if (uiUrl) out(`  Temporal UI  ${uiUrl}`);
     out(`  Worker       task queue ${config.temporal.taskQueue}, pid ${process.pid}`);
     out(`  Self-check   workflow ${checkId} wrote its audit event`);
+    if (opts.demo !== false) {
+      out('');
+      const clients = (await deps.rmm.listClients()).map((c) => c.id);
+      await runDemo({
+        client,
+        taskQueue: config.temporal.taskQueue,
+        store,
+        clients,
+        yes: opts.yes ?? false,
+        out,
+      });
+      out('');
+    }
     out(opts.once ? 'Stopping (--once).' : 'Press Ctrl-C to stop.');
     if (opts.once) {
       await stopAll();

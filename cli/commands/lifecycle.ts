@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ScheduleAlreadyRunning, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { parseDuration } from '../../domain/duration.js';
 import { parsePolicy, type PolicyDocument } from '../../domain/policy/index.js';
 import { createPool, createStore, type Store } from '../../store/index.js';
-import type { patchCycle } from '../../workflows/index.js';
+import type { clientScan, patchCycle } from '../../workflows/index.js';
 import {
   cancelSignal,
   decideUpdate,
@@ -89,6 +89,58 @@ export function formatProgress(p: Progress): string {
 }
 
 export function registerLifecycleCommands(program: Command, config: GetConfig): void {
+  program
+    .command('scan <client>')
+    .description('scan a client now, or with --every keep a Temporal Schedule that scans it')
+    .option(
+      '--every <duration>',
+      'scan on this interval (e.g. 12h, 1d) through a Temporal Schedule',
+    )
+    .action(async (clientId: string, o: { every?: string }) => {
+      const everyMs = o.every === undefined ? undefined : parseDuration(o.every);
+      if (o.every !== undefined && !everyMs) {
+        throw new CliError(
+          'BAD_DURATION',
+          `--every: expected a duration like "12h" or "1d", got "${o.every}"`,
+          2,
+        );
+      }
+      await withClient(config(), async (client, taskQueue) => {
+        if (everyMs) {
+          const scheduleId = `scan-${clientId}`;
+          const action = {
+            type: 'startWorkflow' as const,
+            workflowType: 'clientScan',
+            taskQueue,
+            args: [{ clientId }],
+          };
+          try {
+            await client.schedule.create({
+              scheduleId,
+              spec: { intervals: [{ every: everyMs }] },
+              action,
+            });
+            out(`schedule ${scheduleId} created: every ${o.every}`);
+          } catch (err) {
+            if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+            await client.schedule
+              .getHandle(scheduleId)
+              .update((prev) => ({ ...prev, spec: { intervals: [{ every: everyMs }] }, action }));
+            out(`schedule ${scheduleId} updated: every ${o.every}`);
+          }
+          return;
+        }
+        const r = await client.workflow.execute<typeof clientScan>('clientScan', {
+          taskQueue,
+          workflowId: `scan-${clientId}-${Date.now()}`,
+          args: [{ clientId }],
+        });
+        out(`scanned ${r.devices} devices of ${clientId}`);
+      });
+      const rows = await withStore(config(), (s) => s.compliance.snapshot(clientId));
+      out(formatCompliance(rows));
+    });
+
   const rollout = program.command('rollout').description('start patch rollouts');
   rollout
     .command('start')

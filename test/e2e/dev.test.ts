@@ -24,7 +24,7 @@ function devEnv(dataDir: string) {
 }
 
 function startDev(dataDir: string) {
-  const child = startCli(['dev'], devEnv(dataDir));
+  const child = startCli(['dev', '--no-demo'], devEnv(dataDir));
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -89,7 +89,7 @@ describe('patchops dev on embedded defaults', () => {
     );
 
     // The persistent state survives: a second start on the same data dir works.
-    const again = await runCli(['dev', '--once'], devEnv(dataDir), 180_000);
+    const again = await runCli(['dev', '--once', '--no-demo'], devEnv(dataDir), 180_000);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /Stopping \(--once\)\./);
     assert.deepEqual(processesIn(dataDir), []);

@@ -8,6 +8,7 @@ export {
 export {
   createSimulator,
   createSimulatorState,
+  readSimulatorStats,
   type Simulator,
   type SimulatorDeps,
   type SimulatorStats,

@@ -66,13 +66,19 @@ export function installFailure(
   return undefined;
 }
 
-/** Runs every job whose virtual duration has passed, oldest first. */
-export function settleDue(state: SimulatorState, now: number): void {
+/**
+ * Runs every job whose virtual duration has passed, oldest first; returns how many ran,
+ * so a caller that persists the state knows whether anything changed.
+ */
+export function settleDue(state: SimulatorState, now: number): number {
+  let ran = 0;
   for (const job of state.jobs.values()) {
     if (!job.outcome && now - job.createdAt >= state.options.latencyMs.job) {
       job.outcome = run(state, job);
+      ran += 1;
     }
   }
+  return ran;
 }
 
 /** What `readJob` reports; assumes `settleDue` ran first. */

@@ -4,7 +4,15 @@ import { CATALOG } from './catalog.js';
 import type { SimDevice } from './fleet.js';
 import { jobStatus, settleDue } from './jobs.js';
 import { parseSimulatorOptions } from './options.js';
-import { createState, nextId, setOf, type JobKind, type SimulatorState } from './state.js';
+import { openState, readStateFile, saveState } from './persist.js';
+import {
+  createState,
+  nextId,
+  setOf,
+  type JobKind,
+  type SimJob,
+  type SimulatorState,
+} from './state.js';
 import { requireDevice, submitJob, submitRebootPrompt } from './submit.js';
 
 export interface SimulatorDeps {
@@ -15,6 +23,13 @@ export interface SimulatorDeps {
    * the same options; by default a fresh state is built from the seed.
    */
   state?: SimulatorState;
+  /**
+   * A file that keeps the RMM's memory across process crashes, for end-to-end tests that
+   * `kill -9` a worker. Loaded when it exists (it must have been written with the same
+   * options, else `CONFIG_INVALID`), otherwise created from the seed; rewritten
+   * atomically after every call that changes anything. Not together with `state`.
+   */
+  statePath?: string;
 }
 
 export interface SimulatorStats {
@@ -69,12 +84,26 @@ function decodeCursor(cursor: string | undefined, total: number): number {
   return offset;
 }
 
-function rebootCounts(state: SimulatorState): Map<string, number> {
+function rebootCounts(jobs: Iterable<Pick<SimJob, 'kind' | 'deviceId'>>): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const job of state.jobs.values()) {
+  for (const job of jobs) {
     if (job.kind === 'reboot') counts.set(job.deviceId, (counts.get(job.deviceId) ?? 0) + 1);
   }
   return counts;
+}
+
+/**
+ * The stats saved in a `statePath` file, without building a fleet or an adapter: for a
+ * test process checking what workers in other processes did. Throws `CONFIG_INVALID`
+ * naming the path when the file is missing or damaged.
+ */
+export function readSimulatorStats(statePath: string): SimulatorStats {
+  const file = readStateFile(statePath);
+  return {
+    deployCalls: new Map(file.deployCalls),
+    installsPerDevicePatch: new Map(file.installs),
+    rebootsPerDevice: rebootCounts(file.jobs),
+  };
 }
 
 /**
@@ -83,15 +112,41 @@ function rebootCounts(state: SimulatorState): Map<string, number> {
  */
 export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}): Simulator {
   const options = parseSimulatorOptions(config);
+  const { statePath } = deps;
+  if (deps.state && statePath !== undefined) {
+    throw new RmmError(
+      'CONFIG_INVALID',
+      `Pass either a shared simulator state or statePath "${statePath}", not both`,
+    );
+  }
   if (deps.state && JSON.stringify(deps.state.options) !== JSON.stringify(options)) {
     throw new RmmError(
       'CONFIG_INVALID',
       'The shared simulator state was built with different options; pass the same config',
     );
   }
-  const state = deps.state ?? createState(options);
+  if (statePath === '') throw new RmmError('CONFIG_INVALID', 'statePath must not be empty');
+  const state =
+    deps.state ?? (statePath === undefined ? createState(options) : openState(options, statePath));
   const now = deps.now ?? Date.now;
-  const settle = (): void => settleDue(state, now());
+  const save = (): void => {
+    if (statePath !== undefined) saveState(state, statePath);
+  };
+  /** For reads: running a due job changes the devices, so only then is the state saved. */
+  const settle = (): void => {
+    if (settleDue(state, now()) > 0) save();
+  };
+  /**
+   * For calls that change state: the body settles due jobs itself and the state is saved
+   * once at the end, even when the call is refused (a refused deploy still counts).
+   */
+  const mutate = <T>(body: () => T): T => {
+    try {
+      return body();
+    } finally {
+      save();
+    }
+  };
 
   const device = (deviceId: string): SimDevice => requireDevice(state, deviceId);
   const clientDevices = (clientId: string): SimDevice[] => {
@@ -143,9 +198,11 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
           throw new RmmError('INVALID_ARGUMENT', 'triggerScan needs at least one device id');
         }
         deviceIds.forEach(device);
-        const id = nextId(state, 'scan');
-        state.scans.set(id, { id, deviceIds: [...deviceIds], startedAt: now() });
-        return { scanId: id };
+        return mutate(() => {
+          const id = nextId(state, 'scan');
+          state.scans.set(id, { id, deviceIds: [...deviceIds], startedAt: now() });
+          return { scanId: id };
+        });
       }),
 
     readScan: (scanId) =>
@@ -171,11 +228,13 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
       }),
 
     deploy: (deviceId, patchIds, key) =>
-      later(() => {
-        settle();
-        state.deployCalls.set(key, (state.deployCalls.get(key) ?? 0) + 1);
-        return { jobId: submit('deploy', deviceId, patchIds, key) };
-      }),
+      later(() =>
+        mutate(() => {
+          settleDue(state, now());
+          state.deployCalls.set(key, (state.deployCalls.get(key) ?? 0) + 1);
+          return { jobId: submit('deploy', deviceId, patchIds, key) };
+        }),
+      ),
 
     readJob: (jobId) =>
       later(() => {
@@ -186,26 +245,32 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
       }),
 
     reboot: (deviceId, key) =>
-      later(() => {
-        settle();
-        return { jobId: submit('reboot', deviceId, [], key) };
-      }),
+      later(() =>
+        mutate(() => {
+          settleDue(state, now());
+          return { jobId: submit('reboot', deviceId, [], key) };
+        }),
+      ),
 
     promptReboot: (deviceId, key, opts) =>
-      later(() => {
-        settle();
-        return submitRebootPrompt(state, now(), {
-          deviceId,
-          idempotencyKey: key,
-          allowDefer: opts.allowDefer,
-        });
-      }),
+      later(() =>
+        mutate(() => {
+          settleDue(state, now());
+          return submitRebootPrompt(state, now(), {
+            deviceId,
+            idempotencyKey: key,
+            allowDefer: opts.allowDefer,
+          });
+        }),
+      ),
 
     uninstall: (deviceId, patchIds, key) =>
-      later(() => {
-        settle();
-        return { jobId: submit('uninstall', deviceId, patchIds, key) };
-      }),
+      later(() =>
+        mutate(() => {
+          settleDue(state, now());
+          return { jobId: submit('uninstall', deviceId, patchIds, key) };
+        }),
+      ),
 
     isOnline: (deviceId) =>
       later(() => {
@@ -217,13 +282,15 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
 
     setOnline: (deviceId, online) => {
       device(deviceId);
-      state.online.set(deviceId, online);
+      mutate(() => state.online.set(deviceId, online));
     },
 
     setUserDefers: (deviceId, alwaysDefer) => {
       device(deviceId);
-      if (alwaysDefer === undefined) state.userDefers.delete(deviceId);
-      else state.userDefers.set(deviceId, alwaysDefer);
+      mutate(() => {
+        if (alwaysDefer === undefined) state.userDefers.delete(deviceId);
+        else state.userDefers.set(deviceId, alwaysDefer);
+      });
     },
 
     pendingReboot: (deviceId) => {
@@ -235,7 +302,7 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
     stats: () => ({
       deployCalls: new Map(state.deployCalls),
       installsPerDevicePatch: new Map(state.installs),
-      rebootsPerDevice: rebootCounts(state),
+      rebootsPerDevice: rebootCounts(state.jobs.values()),
     }),
   };
 }

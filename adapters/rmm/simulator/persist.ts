@@ -1,0 +1,302 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
+import { RmmError } from '../types.js';
+import { CATALOG_BY_ID } from './catalog.js';
+import type { SimDevice } from './fleet.js';
+import type { SimulatorOptions } from './options.js';
+import { createState, type SimJob, type SimulatorState } from './state.js';
+
+/**
+ * The simulated RMM's memory on disk, so it survives a `kill -9` of the worker that
+ * hosts it. Only what calls have changed is written: the fleet itself is rebuilt from the
+ * options (same seed, same fleet), and a device whose patches, reachability and reboot
+ * state still match the seed is left out. Files are replaced atomically (write a
+ * temporary file, then rename), so a crash leaves either the old state or the new one.
+ *
+ * There is no locking: one live simulator per file at a time, as with one RMM tenant per
+ * worker. A second simulator on the same file simply takes over from the last save.
+ */
+
+const FORMAT = 'patchops-simulator-state';
+const VERSION = 1;
+
+const id = z.string().min(1);
+const count = z.number().int().min(0);
+const entries = <V extends z.ZodType>(value: V) => z.array(z.tuple([id, value]));
+
+const jobStatusSchema = z.strictObject({
+  state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  results: z.array(
+    z.strictObject({
+      patchId: id,
+      outcome: z.enum(['installed', 'failed', 'pending_reboot', 'uninstalled']),
+      error: z.string().optional(),
+    }),
+  ),
+});
+
+const stateFileSchema = z.strictObject({
+  format: z.literal(FORMAT),
+  version: z.literal(VERSION),
+  /** The parsed options the state was built from; compared as a whole on load. */
+  options: z.record(z.string(), z.unknown()),
+  counters: z.strictObject({ scan: count, job: count }),
+  /** Devices whose reachability differs from the seed's. */
+  online: entries(z.boolean()),
+  /** Devices whose patch sets differ from the seed's, in full. */
+  devices: z.array(
+    z.strictObject({
+      id,
+      missing: z.array(id),
+      installed: z.array(id),
+      pendingReboot: z.array(id),
+    }),
+  ),
+  scans: z.array(z.strictObject({ id, deviceIds: z.array(id), startedAt: z.number() })),
+  /** In creation order; the idempotency index is rebuilt from their keys. */
+  jobs: z.array(
+    z.strictObject({
+      id,
+      kind: z.enum(['deploy', 'reboot', 'uninstall']),
+      idempotencyKey: id,
+      deviceId: id,
+      patchIds: z.array(id),
+      createdAt: z.number(),
+      outcome: jobStatusSchema.optional(),
+    }),
+  ),
+  prompts: entries(
+    z.strictObject({
+      deviceId: id,
+      allowDefer: z.boolean(),
+      answer: z.discriminatedUnion('outcome', [
+        z.strictObject({ outcome: z.literal('rebooting'), jobId: id }),
+        z.strictObject({ outcome: z.literal('deferred') }),
+      ]),
+    }),
+  ),
+  userDefers: entries(z.boolean()),
+  deployCalls: entries(count),
+  installs: entries(count),
+});
+
+/** The decoded, shape-checked contents of a state file. */
+export type StateFile = z.infer<typeof stateFileSchema>;
+
+function sameItems(set: ReadonlySet<string> | undefined, items: readonly string[]): boolean {
+  if ((set?.size ?? 0) !== items.length) return false;
+  return items.every((item) => set?.has(item) === true);
+}
+
+function changedFromSeed(state: SimulatorState, sim: SimDevice): boolean {
+  const deviceId = sim.device.id;
+  return (
+    (state.pendingReboot.get(deviceId)?.size ?? 0) > 0 ||
+    !sameItems(state.missing.get(deviceId), sim.initiallyMissing) ||
+    !sameItems(state.installed.get(deviceId), sim.initiallyInstalled)
+  );
+}
+
+/** The state as the JSON a state file holds. */
+export function serializeState(state: SimulatorState): string {
+  const online: [string, boolean][] = [];
+  const devices: StateFile['devices'] = [];
+  for (const [deviceId, sim] of state.fleet.byId) {
+    const isOnline = state.online.get(deviceId) ?? false;
+    if (isOnline !== sim.device.online) online.push([deviceId, isOnline]);
+    if (changedFromSeed(state, sim)) {
+      devices.push({
+        id: deviceId,
+        missing: [...(state.missing.get(deviceId) ?? [])],
+        installed: [...(state.installed.get(deviceId) ?? [])],
+        pendingReboot: [...(state.pendingReboot.get(deviceId) ?? [])],
+      });
+    }
+  }
+  const file: StateFile = {
+    format: FORMAT,
+    version: VERSION,
+    options: state.options,
+    counters: { ...state.counters },
+    online,
+    devices,
+    scans: [...state.scans.values()],
+    jobs: [...state.jobs.values()],
+    prompts: [...state.prompts],
+    userDefers: [...state.userDefers],
+    deployCalls: [...state.deployCalls],
+    installs: [...state.installs],
+  };
+  return JSON.stringify(file);
+}
+
+/** `CONFIG_INVALID` naming the file; `fresh` adds how to start over. */
+function invalid(statePath: string, problem: string, cause?: unknown, fresh = true): RmmError {
+  const hint = fresh ? '; delete the file to start again from the seed' : '';
+  return new RmmError(
+    'CONFIG_INVALID',
+    `Simulator statePath "${statePath}" ${problem}${hint}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** Parses and shape-checks a state file's text; throws `CONFIG_INVALID` naming the path. */
+export function parseStateFile(text: string, statePath: string): StateFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw invalid(statePath, 'is not valid JSON (truncated or not a state file?)', error);
+  }
+  const head = z.looseObject({ format: z.literal(FORMAT) }).safeParse(json);
+  if (!head.success) throw invalid(statePath, 'is not a patchops simulator state file');
+  const version = (json as { version?: unknown }).version;
+  if (version !== VERSION) {
+    throw invalid(
+      statePath,
+      `has format version ${JSON.stringify(version)}, but this build reads version ${VERSION}`,
+    );
+  }
+  const parsed = stateFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw invalid(statePath, `is damaged (${problems.join('; ')})`, parsed.error);
+  }
+  return parsed.data;
+}
+
+/** Reads and shape-checks a state file; throws `CONFIG_INVALID` naming the path. */
+export function readStateFile(statePath: string): StateFile {
+  let text: string;
+  try {
+    text = readFileSync(statePath, 'utf8');
+  } catch (error) {
+    throw invalid(statePath, `cannot be read (${(error as Error).message})`, error, false);
+  }
+  return parseStateFile(text, statePath);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** "path: file has X, config has Y" for each leaf that differs. */
+function differences(saved: unknown, wanted: unknown, path: string): string[] {
+  if (isRecord(saved) && isRecord(wanted)) {
+    const keys = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
+    return [...keys].flatMap((k) => differences(saved[k], wanted[k], path ? `${path}.${k}` : k));
+  }
+  if (isDeepStrictEqual(saved, wanted)) return [];
+  const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+  return [`${path || '(root)'}: file has ${show(saved)}, config has ${show(wanted)}`];
+}
+
+/**
+ * Rebuilds the state a file describes. The file must have been written for the same
+ * options, since the fleet is regenerated from them; throws `CONFIG_INVALID` naming
+ * `statePath` otherwise or when the file is damaged.
+ */
+export function deserializeState(
+  text: string,
+  options: SimulatorOptions,
+  statePath: string,
+): SimulatorState {
+  const file = parseStateFile(text, statePath);
+  const diff = differences(file.options, options, '');
+  if (diff.length > 0) {
+    throw invalid(statePath, `was written with different simulator options (${diff.join('; ')})`);
+  }
+  const state = createState(options);
+  const knownDevice = (deviceId: string, where: string): void => {
+    if (!state.fleet.byId.has(deviceId)) {
+      throw invalid(statePath, `names unknown device "${deviceId}" in ${where}`);
+    }
+  };
+  const knownPatches = (patchIds: readonly string[], where: string): void => {
+    for (const patchId of patchIds) {
+      if (!CATALOG_BY_ID.has(patchId)) {
+        throw invalid(statePath, `names unknown patch "${patchId}" in ${where}`);
+      }
+    }
+  };
+
+  state.counters.scan = file.counters.scan;
+  state.counters.job = file.counters.job;
+  for (const [deviceId, online] of file.online) {
+    knownDevice(deviceId, 'online');
+    state.online.set(deviceId, online);
+  }
+  for (const d of file.devices) {
+    knownDevice(d.id, 'devices');
+    knownPatches([...d.missing, ...d.installed, ...d.pendingReboot], `devices (${d.id})`);
+    state.missing.set(d.id, new Set(d.missing));
+    state.installed.set(d.id, new Set(d.installed));
+    state.pendingReboot.set(d.id, new Set(d.pendingReboot));
+  }
+  for (const scan of file.scans) {
+    scan.deviceIds.forEach((deviceId) => knownDevice(deviceId, `scan ${scan.id}`));
+    state.scans.set(scan.id, scan);
+  }
+  for (const job of file.jobs) {
+    knownDevice(job.deviceId, `job ${job.id}`);
+    knownPatches(job.patchIds, `job ${job.id}`);
+    if (state.jobs.has(job.id) || state.idempotency.has(job.idempotencyKey)) {
+      throw invalid(statePath, `repeats job ${job.id} or its key "${job.idempotencyKey}"`);
+    }
+    state.jobs.set(job.id, job satisfies SimJob);
+    state.idempotency.set(job.idempotencyKey, job.id);
+  }
+  for (const [key, prompt] of file.prompts) {
+    knownDevice(prompt.deviceId, `prompt "${key}"`);
+    if (prompt.answer.outcome === 'rebooting' && !state.jobs.has(prompt.answer.jobId)) {
+      throw invalid(statePath, `has prompt "${key}" pointing at missing job`);
+    }
+    state.prompts.set(key, prompt);
+  }
+  for (const [deviceId, defers] of file.userDefers) {
+    knownDevice(deviceId, 'userDefers');
+    state.userDefers.set(deviceId, defers);
+  }
+  for (const [key, calls] of file.deployCalls) state.deployCalls.set(key, calls);
+  for (const [key, installs] of file.installs) state.installs.set(key, installs);
+  return state;
+}
+
+/**
+ * Writes the state so that a crash at any moment leaves a whole file: the temporary file
+ * is per process, and `rename` replaces the old file in one step.
+ */
+export function saveState(state: SimulatorState, statePath: string): void {
+  const tmp = `${statePath}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, serializeState(state));
+    renameSync(tmp, statePath);
+  } catch (error) {
+    throw new Error(
+      `Could not save the simulator state to "${statePath}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The state saved at `statePath`, or a fresh one from the seed (saved at once) when
+ * there is no file yet.
+ */
+export function openState(options: SimulatorOptions, statePath: string): SimulatorState {
+  let text: string | undefined;
+  try {
+    text = readFileSync(statePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw invalid(statePath, `cannot be read (${(error as Error).message})`, error, false);
+    }
+  }
+  if (text !== undefined) return deserializeState(text, options, statePath);
+  const state = createState(options);
+  saveState(state, statePath);
+  return state;
+}
