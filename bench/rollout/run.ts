@@ -96,6 +96,8 @@ interface Measurement {
   };
   /** Real only: time in prepareRollout and planRollout (first parent run). */
   phases?: { prepareMs: number; planMs: number } | undefined;
+  /** Child durations (start → close, from visibility): median and 95th percentile. */
+  childMs: { p50: number; p95: number } | undefined;
 }
 
 function parseOptions(): Options {
@@ -376,10 +378,13 @@ async function measure(run: Run, opts: Options): Promise<Measurement> {
     let note = '';
     let result: CycleState | FloorResult | undefined;
     try {
+      let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         handle.result().then((r: unknown) => ({ r })),
-        sleep(opts.timeoutMs).then(() => undefined),
-      ]);
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), opts.timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
       if (outcome) {
         result = outcome.r as CycleState | FloorResult;
         completed = run.kind === 'floor' || (result as CycleState).phase === 'completed';
@@ -449,11 +454,23 @@ async function measure(run: Run, opts: Options): Promise<Measurement> {
       runPeakRss,
       cpu,
       phases,
+      childMs: percentiles(
+        children.flatMap((c) =>
+          c.closeTime ? [c.closeTime.getTime() - c.startTime.getTime()] : [],
+        ),
+      ),
     };
   } finally {
     for (const stop of stops.reverse())
       await stop().catch((err: unknown) => log(`${tag}: teardown: ${String(err)}`));
   }
+}
+
+function percentiles(xs: number[]): Measurement['childMs'] {
+  if (xs.length === 0) return undefined;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p95: at(0.95) };
 }
 
 const diff = (a: number | undefined, b: number | undefined) =>
@@ -477,6 +494,8 @@ const pair = (
 ) => `${cell(a, f)} / ${cell(b, f)}`;
 const wall = (m: Measurement) =>
   m.completed ? duration(m.wallMs) : `${duration(m.wallMs)} (${m.note})`;
+const childMs = (m: Measurement) =>
+  m.childMs ? `${duration(m.childMs.p50)} / ${duration(m.childMs.p95)}` : '–';
 const secs = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(0)}`);
 
 function report(results: Measurement[], opts: Options): string {
@@ -500,8 +519,8 @@ function report(results: Measurement[], opts: Options): string {
   }
   lines.push(
     '',
-    '| devices | real: prepareRollout / planRollout | rings (devices) | parent runs real / floor | largest parent history real / floor | largest child history real / floor | activities per child (real, sampled) | RSS peak during run real / floor | CPU s real: worker / Temporal / PostgreSQL | CPU s floor: worker / Temporal |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| devices | real: prepareRollout / planRollout | rings (devices) | parent runs real / floor | largest parent history real / floor | largest child history real / floor | activities per child (real, sampled) | child duration p50 / p95 real; floor | RSS peak during run real / floor | CPU s real: worker / Temporal / PostgreSQL | CPU s floor: worker / Temporal |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   const hist = (h: HistoryStat | undefined) =>
     h ? `${n(h.events)} ev, ${(h.bytes / 1024).toFixed(0)} KiB` : '–';
@@ -510,7 +529,7 @@ function report(results: Measurement[], opts: Options): string {
     const floor = find('floor', size);
     const a = real?.activitiesPerChild;
     lines.push(
-      `| ${n(size)} | ${real?.phases ? `${duration(real.phases.prepareMs)} / ${duration(real.phases.planMs)}` : '–'} | ${(real ?? floor)?.ringTotals.map(n).join(' + ') ?? '–'} | ${pair(real, floor, (m) => String(m.parentRuns))} | ${pair(real, floor, (m) => hist(m.largestParent))} | ${pair(real, floor, (m) => hist(m.largestChild))} | ${a ? `${a.mean.toFixed(1)} (${a.min}–${a.max}, n=${a.sampled})` : '–'} | ${pair(real, floor, (m) => mib(m.runPeakRss))} | ${cell(real, (m) => `${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)} / ${secs(m.cpu.postgres)}`)} | ${cell(floor, (m) => `${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)}`)} |`,
+      `| ${n(size)} | ${real?.phases ? `${duration(real.phases.prepareMs)} / ${duration(real.phases.planMs)}` : '–'} | ${(real ?? floor)?.ringTotals.map(n).join(' + ') ?? '–'} | ${pair(real, floor, (m) => String(m.parentRuns))} | ${pair(real, floor, (m) => hist(m.largestParent))} | ${pair(real, floor, (m) => hist(m.largestChild))} | ${a ? `${a.mean.toFixed(1)} (${a.min}–${a.max}, n=${a.sampled})` : '–'} | ${cell(real, childMs)}; ${cell(floor, childMs)} | ${pair(real, floor, (m) => mib(m.runPeakRss))} | ${cell(real, (m) => `${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)} / ${secs(m.cpu.postgres)}`)} | ${cell(floor, (m) => `${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)}`)} |`,
     );
   }
   const biggest = Math.max(...opts.sizes);
