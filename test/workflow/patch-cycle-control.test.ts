@@ -288,11 +288,14 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
     );
   });
 
-  it('users may defer a reboot until the deadline, then it is forced, once', async () => {
+  const rebootRun = async (
+    id: string,
+    reboot: { userDeferrals: number; deferralInterval: number; deadline: number },
+  ) => {
     const p = globalPolicy({
       rings: [ring('all', 100).replace('concurrency: 1', 'concurrency: 6')],
     });
-    p.reboot = { mode: 'if_required', userDeferrals: 10, deferralInterval: 1_000, deadline: 3_000 };
+    p.reboot = { mode: 'if_required', ...reboot };
     const deps = testDeps(db.store, {
       policies: [p],
       simulator: {
@@ -305,18 +308,36 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
     });
     for (const d of (await deps.rmm.listDevices('acme', { limit: 100 })).devices)
       deps.rmm.setUserDefers(d.id, true);
-    const state = await t.withWorker(deps, async () => (await start('dev-reboot')).result());
+    const state = await t.withWorker(deps, async () => (await start(id)).result());
     assert.equal(state.phase, 'completed');
     const reboots = deps.rmm.stats().rebootsPerDevice;
     assert.ok(reboots.size > 0, 'some device needed a reboot');
-    const rows = await deviceRows('dev-reboot');
-    for (const [deviceId, n] of reboots) {
-      assert.equal(n, 1, `${deviceId} rebooted ${n} times`);
-      assert.equal(
-        rows.find((r) => r.device_id === deviceId)?.outcome.rebootDeferrals,
-        2,
-        deviceId,
-      );
+    const rows = await deviceRows(id);
+    return [...reboots].map(([deviceId, n]) => ({
+      deviceId,
+      reboots: n,
+      deferrals: rows.find((r) => r.device_id === deviceId)?.outcome.rebootDeferrals,
+    }));
+  };
+
+  it('users may defer a reboot as often as the policy allows, then it is forced, once', async () => {
+    for (const d of await rebootRun('dev-reboot-count', {
+      userDeferrals: 2,
+      deferralInterval: 500,
+      deadline: 600_000,
+    })) {
+      assert.deepEqual(d, { deviceId: d.deviceId, reboots: 1, deferrals: 2 });
+    }
+  });
+
+  it('a deferral that would pass the reboot deadline is not offered', async () => {
+    // The second prompt comes at least 2 s after the first, past the 3 s deadline.
+    for (const d of await rebootRun('dev-reboot-deadline', {
+      userDeferrals: 10,
+      deferralInterval: 2_000,
+      deadline: 3_000,
+    })) {
+      assert.deepEqual(d, { deviceId: d.deviceId, reboots: 1, deferrals: 1 });
     }
   });
 });
