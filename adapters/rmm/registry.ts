@@ -6,7 +6,11 @@ import { RmmError, type RmmAdapter } from './types.js';
  * `CONFIG_INVALID` naming the bad field. Adding a vendor is one line here.
  */
 const FACTORIES: Readonly<Record<string, (config: unknown) => RmmAdapter>> = {
-  simulator: (config) => createSimulator(config),
+  // `statePath` is where the simulated RMM keeps its memory (so it survives a worker restart).
+  simulator: (config) => {
+    const { statePath, ...options } = (config ?? {}) as Record<string, unknown>;
+    return createSimulator(options, typeof statePath === 'string' ? { statePath } : {});
+  },
 };
 
 /** The kinds `createRmm` accepts, in a stable order for messages and `--help`. */

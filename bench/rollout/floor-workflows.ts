@@ -41,6 +41,8 @@ export const floorProgressQuery = defineQuery<{ started: number[]; finished: num
 
 const PAGE = 100;
 const HISTORY_BUDGET = 8_000;
+/** Children started in one activation when batchStarts is on. */
+const MAX_BATCH = 100;
 
 export interface FloorState {
   ringIndex: number;
@@ -59,6 +61,11 @@ export interface FloorInput {
    * spread over the children (7 and 10 mixed so that the total matches).
    */
   activitiesPerChild: number;
+  /**
+   * Off (the floor proper): children start the way runRing starts them, one per workflow
+   * task. On: the window is filled in one activation — what runRing could do.
+   */
+  batchStarts?: boolean;
   state?: FloorState;
 }
 
@@ -102,31 +109,33 @@ export async function floorParent(
       }
       if (buffer.length === 0 && running.size === 0) break;
       if (buffer.length > 0 && running.size < input.concurrency && !historyFull()) {
-        const deviceId = buffer.shift()!;
-        const k = state.started.reduce((a, b) => a + b, 0);
-        const perChild = input.activitiesPerChild;
-        const activities = Math.floor((k + 1) * perChild) - Math.floor(k * perChild);
-        state.cursor++;
-        state.started[ring]!++;
-        const handle: ChildWorkflowHandle<typeof floorDevice> = await startChild(floorDevice, {
-          workflowId: `${wf}/device/${deviceId}`,
-          args: [{ deviceId, activities }],
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // Like runRing: one child per activation, its start awaited. With batchStarts, as
+        // many as the window has room for (up to MAX_BATCH) are started in one activation.
+        const room = input.concurrency - running.size;
+        const n = input.batchStarts ? Math.min(buffer.length, room, MAX_BATCH) : 1;
+        const starts = buffer.splice(0, n).map((deviceId) => {
+          const k = state.started.reduce((a, b) => a + b, 0);
+          const perChild = input.activitiesPerChild;
+          const activities = Math.floor((k + 1) * perChild) - Math.floor(k * perChild);
+          state.cursor++;
+          state.started[ring]!++;
+          const started = startChild(floorDevice, {
+            workflowId: `${wf}/device/${deviceId}`,
+            args: [{ deviceId, activities }],
+            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          });
+          const count = () => {
+            finished++;
+            state.finished[ring]!++;
+          };
+          const done = started.then((h: ChildWorkflowHandle<typeof floorDevice>) => h.result());
+          running.set(
+            deviceId,
+            done.then(count, count).finally(() => running.delete(deviceId)),
+          );
+          return started;
         });
-        const done = handle.result().then(
-          () => {
-            finished++;
-            state.finished[ring]!++;
-          },
-          () => {
-            finished++;
-            state.finished[ring]!++;
-          },
-        );
-        running.set(
-          deviceId,
-          done.finally(() => running.delete(deviceId)),
-        );
+        await Promise.all(starts);
         continue;
       }
       if (running.size === 0 && historyFull()) break;

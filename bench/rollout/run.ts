@@ -57,6 +57,7 @@ interface Options {
   only: 'real' | 'floor' | undefined;
   json: string | undefined;
   floorActivities: number | undefined;
+  batched: boolean;
   worker: BenchWorkerOptions;
 }
 
@@ -67,7 +68,8 @@ interface HistoryStat {
 }
 
 interface Measurement {
-  kind: 'real' | 'floor';
+  /** floor: starts children like runRing; batched: fills the window in one activation. */
+  kind: 'real' | 'floor' | 'batched';
   devices: number;
   completed: boolean;
   /** Final phase (real) or why it did not complete. */
@@ -111,6 +113,7 @@ function parseOptions(): Options {
       only: { type: 'string' },
       json: { type: 'string' },
       'floor-activities': { type: 'string' },
+      'skip-batched': { type: 'boolean', default: false },
       'max-activities': { type: 'string', default: '200' },
       'max-workflow-tasks': { type: 'string', default: '100' },
       'max-cached': { type: 'string', default: '1000' },
@@ -139,6 +142,7 @@ function parseOptions(): Options {
       values['floor-activities'] === undefined
         ? undefined
         : int('floor-activities', values['floor-activities']),
+    batched: !values['skip-batched'],
     worker: {
       maxConcurrentActivityTaskExecutions: maxAct,
       maxConcurrentWorkflowTaskExecutions: maxWft,
@@ -287,7 +291,7 @@ async function activityDurations(
 // ---- one measurement -----------------------------------------------------------------
 
 interface Run {
-  kind: 'real' | 'floor';
+  kind: Measurement['kind'];
   devices: number;
   adminDbUrl: string | undefined;
   pgPid: number | undefined;
@@ -318,7 +322,7 @@ async function measure(run: Run, opts: Options): Promise<Measurement> {
     const taskQueue = `bench-${tag}`;
     let t = Date.now();
     const worker = await startWorker({
-      mode: run.kind,
+      mode: run.kind === 'real' ? 'real' : 'floor',
       address: temporal.address,
       namespace: 'default',
       taskQueue,
@@ -387,7 +391,7 @@ async function measure(run: Run, opts: Options): Promise<Measurement> {
       ]).finally(() => clearTimeout(timer));
       if (outcome) {
         result = outcome.r as CycleState | FloorResult;
-        completed = run.kind === 'floor' || (result as CycleState).phase === 'completed';
+        completed = run.kind !== 'real' || (result as CycleState).phase === 'completed';
         note = run.kind === 'real' ? (result as CycleState).phase : 'completed';
       } else {
         note = `stopped after ${opts.timeoutMs / 60_000} min`;
@@ -532,6 +536,25 @@ function report(results: Measurement[], opts: Options): string {
       `| ${n(size)} | ${real?.phases ? `${duration(real.phases.prepareMs)} / ${duration(real.phases.planMs)}` : '–'} | ${(real ?? floor)?.ringTotals.map(n).join(' + ') ?? '–'} | ${pair(real, floor, (m) => String(m.parentRuns))} | ${pair(real, floor, (m) => hist(m.largestParent))} | ${pair(real, floor, (m) => hist(m.largestChild))} | ${a ? `${a.mean.toFixed(1)} (${a.min}–${a.max}, n=${a.sampled})` : '–'} | ${cell(real, childMs)}; ${cell(floor, childMs)} | ${pair(real, floor, (m) => mib(m.runPeakRss))} | ${cell(real, (m) => `${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)} / ${secs(m.cpu.postgres)}`)} | ${cell(floor, (m) => `${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)}`)} |`,
     );
   }
+  if (results.some((r) => r.kind === 'batched')) {
+    lines.push(
+      '',
+      'Floor with batched child starts (the window filled in one activation instead of one child per workflow task):',
+      '',
+      '| devices | wall time | real ÷ this | workflows | largest history, events | worker peak RSS | child duration p50 / p95 | CPU s worker / Temporal |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const size of opts.sizes) {
+      const b = find('batched', size);
+      const real = find('real', size);
+      if (!b) continue;
+      const ratio =
+        real?.completed && b.completed ? `${(real.wallMs / b.wallMs).toFixed(2)}×` : '–';
+      lines.push(
+        `| ${n(size)} | ${wall(b)} | ${ratio} | ${n(b.workflows)} | ${b.largest ? n(b.largest.events) : '–'} | ${mib(b.peakRss)} | ${childMs(b)} | ${secs(b.cpu.worker)} / ${secs(b.cpu.temporal)} |`,
+      );
+    }
+  }
   const biggest = Math.max(...opts.sizes);
   const real = find('real', biggest);
   const floor = find('floor', biggest);
@@ -593,6 +616,20 @@ async function main(): Promise<void> {
         );
         results.push(floor);
         log(`floor-${devices}: ${JSON.stringify(floor)}`);
+        if (opts.batched) {
+          const batched = await measure(
+            {
+              kind: 'batched',
+              devices,
+              adminDbUrl,
+              pgPid: undefined,
+              floorInput: { ...floorInput, batchStarts: true },
+            },
+            opts,
+          );
+          results.push(batched);
+          log(`batched-${devices}: ${JSON.stringify(batched)}`);
+        }
       }
     }
   } finally {

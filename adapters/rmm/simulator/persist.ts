@@ -14,6 +14,11 @@ import { createState, type SimJob, type SimulatorState } from './state.js';
  * state still match the seed is left out. Files are replaced atomically (write a
  * temporary file, then rename), so a crash leaves either the old state or the new one.
  *
+ * Saving after every call has to stay cheap for big fleets, so a `StateSerializer` keeps
+ * the JSON of everything that cannot change any more (settled jobs, answered prompts,
+ * scans) and of every device no job has touched since the last save, and rebuilds only
+ * the rest.
+ *
  * There is no locking: one live simulator per file at a time, as with one RMM tenant per
  * worker. A second simulator on the same file simply takes over from the last save.
  */
@@ -44,13 +49,15 @@ const stateFileSchema = z.strictObject({
   counters: z.strictObject({ scan: count, job: count }),
   /** Devices whose reachability differs from the seed's. */
   online: entries(z.boolean()),
-  /** Devices whose patch sets differ from the seed's, in full. */
+  /** Devices whose patch sets differ from the seed's (in full) or that had installs. */
   devices: z.array(
     z.strictObject({
       id,
       missing: z.array(id),
       installed: z.array(id),
       pendingReboot: z.array(id),
+      /** Real installs per patch id, for `stats().installsPerDevicePatch`. */
+      installs: entries(count),
     }),
   ),
   scans: z.array(z.strictObject({ id, deviceIds: z.array(id), startedAt: z.number() })),
@@ -78,7 +85,6 @@ const stateFileSchema = z.strictObject({
   ),
   userDefers: entries(z.boolean()),
   deployCalls: entries(count),
-  installs: entries(count),
 });
 
 /** The decoded, shape-checked contents of a state file. */
@@ -89,46 +95,112 @@ function sameItems(set: ReadonlySet<string> | undefined, items: readonly string[
   return items.every((item) => set?.has(item) === true);
 }
 
-function changedFromSeed(state: SimulatorState, sim: SimDevice): boolean {
+type DeviceEntry = StateFile['devices'][number];
+
+/** The device's file entry, or undefined when it is exactly as the seed built it. */
+function deviceEntry(state: SimulatorState, sim: SimDevice): DeviceEntry | undefined {
   const deviceId = sim.device.id;
-  return (
-    (state.pendingReboot.get(deviceId)?.size ?? 0) > 0 ||
-    !sameItems(state.missing.get(deviceId), sim.initiallyMissing) ||
-    !sameItems(state.installed.get(deviceId), sim.initiallyInstalled)
-  );
+  const missing = state.missing.get(deviceId) ?? new Set<string>();
+  const installed = state.installed.get(deviceId) ?? new Set<string>();
+  const pendingReboot = state.pendingReboot.get(deviceId) ?? new Set<string>();
+  // Installs only ever touch patches that apply to the device, and every applicable
+  // patch is in one of the three sets.
+  const installs: [string, number][] = [];
+  for (const set of [missing, installed, pendingReboot]) {
+    for (const patchId of set) {
+      const n = state.installs.get(`${deviceId}|${patchId}`);
+      if (n !== undefined) installs.push([patchId, n]);
+    }
+  }
+  const unchanged =
+    pendingReboot.size === 0 &&
+    installs.length === 0 &&
+    sameItems(missing, sim.initiallyMissing) &&
+    sameItems(installed, sim.initiallyInstalled);
+  if (unchanged) return undefined;
+  return {
+    id: deviceId,
+    missing: [...missing],
+    installed: [...installed],
+    pendingReboot: [...pendingReboot],
+    installs,
+  };
+}
+
+/**
+ * Turns one state into the JSON of a state file, again and again. The output is always
+ * what `JSON.stringify` of the whole file would give; the caches only skip work:
+ *
+ * - settled jobs, prompts and scans never change, so their JSON is kept by identity;
+ * - a device's patch sets and installs change only when one of its jobs settles, so its
+ *   JSON is kept until a job on it is seen settled for the first time.
+ */
+export class StateSerializer {
+  readonly #state: SimulatorState;
+  readonly #frozen = new WeakMap<object, string>();
+  readonly #settledSeen = new WeakSet<SimJob>();
+  /** Device id → its entry's JSON, or '' when it matches the seed. */
+  readonly #devices = new Map<string, string>();
+
+  constructor(state: SimulatorState) {
+    this.#state = state;
+  }
+
+  serialize(): string {
+    const state = this.#state;
+    const dirty = new Set<string>();
+    for (const job of state.jobs.values()) {
+      if (job.outcome && !this.#settledSeen.has(job)) {
+        this.#settledSeen.add(job);
+        dirty.add(job.deviceId);
+      }
+    }
+    const online: [string, boolean][] = [];
+    const devices: string[] = [];
+    for (const [deviceId, sim] of state.fleet.byId) {
+      const isOnline = state.online.get(deviceId) ?? false;
+      if (isOnline !== sim.device.online) online.push([deviceId, isOnline]);
+      let json = this.#devices.get(deviceId);
+      if (json === undefined || dirty.has(deviceId)) {
+        const entry = deviceEntry(state, sim);
+        json = entry ? JSON.stringify(entry) : '';
+        this.#devices.set(deviceId, json);
+      }
+      if (json) devices.push(json);
+    }
+    const frozen = (value: object, final: boolean): string => {
+      let json = this.#frozen.get(value);
+      if (json === undefined) {
+        json = JSON.stringify(value);
+        if (final) this.#frozen.set(value, json);
+      }
+      return json;
+    };
+    const list = (items: string[]): string => `[${items.join(',')}]`;
+    // Keys in the order of the schema, so the text equals JSON.stringify of the file.
+    const head = {
+      format: FORMAT,
+      version: VERSION,
+      options: state.options,
+      counters: state.counters,
+      online,
+    };
+    return [
+      JSON.stringify(head).slice(0, -1),
+      `,"devices":${list(devices)}`,
+      `,"scans":${list([...state.scans.values()].map((scan) => frozen(scan, true)))}`,
+      `,"jobs":${list([...state.jobs.values()].map((job) => frozen(job, job.outcome !== undefined)))}`,
+      // A prompt entry is [key, prompt]; the prompt object is never changed once answered.
+      `,"prompts":${list([...state.prompts].map(([key, p]) => `[${JSON.stringify(key)},${frozen(p, true)}]`))}`,
+      `,"userDefers":${JSON.stringify([...state.userDefers])}`,
+      `,"deployCalls":${JSON.stringify([...state.deployCalls])}}`,
+    ].join('');
+  }
 }
 
 /** The state as the JSON a state file holds. */
 export function serializeState(state: SimulatorState): string {
-  const online: [string, boolean][] = [];
-  const devices: StateFile['devices'] = [];
-  for (const [deviceId, sim] of state.fleet.byId) {
-    const isOnline = state.online.get(deviceId) ?? false;
-    if (isOnline !== sim.device.online) online.push([deviceId, isOnline]);
-    if (changedFromSeed(state, sim)) {
-      devices.push({
-        id: deviceId,
-        missing: [...(state.missing.get(deviceId) ?? [])],
-        installed: [...(state.installed.get(deviceId) ?? [])],
-        pendingReboot: [...(state.pendingReboot.get(deviceId) ?? [])],
-      });
-    }
-  }
-  const file: StateFile = {
-    format: FORMAT,
-    version: VERSION,
-    options: state.options,
-    counters: { ...state.counters },
-    online,
-    devices,
-    scans: [...state.scans.values()],
-    jobs: [...state.jobs.values()],
-    prompts: [...state.prompts],
-    userDefers: [...state.userDefers],
-    deployCalls: [...state.deployCalls],
-    installs: [...state.installs],
-  };
-  return JSON.stringify(file);
+  return new StateSerializer(state).serialize();
 }
 
 /** `CONFIG_INVALID` naming the file; `fresh` adds how to start over. */
@@ -235,6 +307,7 @@ export function deserializeState(
     state.missing.set(d.id, new Set(d.missing));
     state.installed.set(d.id, new Set(d.installed));
     state.pendingReboot.set(d.id, new Set(d.pendingReboot));
+    for (const [patchId, n] of d.installs) state.installs.set(`${d.id}|${patchId}`, n);
   }
   for (const scan of file.scans) {
     scan.deviceIds.forEach((deviceId) => knownDevice(deviceId, `scan ${scan.id}`));
@@ -261,7 +334,6 @@ export function deserializeState(
     state.userDefers.set(deviceId, defers);
   }
   for (const [key, calls] of file.deployCalls) state.deployCalls.set(key, calls);
-  for (const [key, installs] of file.installs) state.installs.set(key, installs);
   return state;
 }
 
@@ -269,10 +341,11 @@ export function deserializeState(
  * Writes the state so that a crash at any moment leaves a whole file: the temporary file
  * is per process, and `rename` replaces the old file in one step.
  */
-export function saveState(state: SimulatorState, statePath: string): void {
+export function saveState(state: SimulatorState | StateSerializer, statePath: string): void {
+  const serializer = state instanceof StateSerializer ? state : new StateSerializer(state);
   const tmp = `${statePath}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, serializeState(state));
+    writeFileSync(tmp, serializer.serialize());
     renameSync(tmp, statePath);
   } catch (error) {
     throw new Error(

@@ -4,7 +4,7 @@ import { CATALOG } from './catalog.js';
 import type { SimDevice } from './fleet.js';
 import { jobStatus, settleDue } from './jobs.js';
 import { parseSimulatorOptions } from './options.js';
-import { openState, readStateFile, saveState } from './persist.js';
+import { openState, readStateFile, saveState, StateSerializer } from './persist.js';
 import {
   createState,
   nextId,
@@ -101,7 +101,9 @@ export function readSimulatorStats(statePath: string): SimulatorStats {
   const file = readStateFile(statePath);
   return {
     deployCalls: new Map(file.deployCalls),
-    installsPerDevicePatch: new Map(file.installs),
+    installsPerDevicePatch: new Map(
+      file.devices.flatMap((d) => d.installs.map(([p, n]) => [`${d.id}|${p}`, n] as const)),
+    ),
     rebootsPerDevice: rebootCounts(file.jobs),
   };
 }
@@ -129,8 +131,9 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
   const state =
     deps.state ?? (statePath === undefined ? createState(options) : openState(options, statePath));
   const now = deps.now ?? Date.now;
+  const serializer = statePath === undefined ? undefined : new StateSerializer(state);
   const save = (): void => {
-    if (statePath !== undefined) saveState(state, statePath);
+    if (serializer && statePath !== undefined) saveState(serializer, statePath);
   };
   /** For reads: running a due job changes the devices, so only then is the state saved. */
   const settle = (): void => {
