@@ -119,28 +119,22 @@ export function createDeviceActivities({ store, rmm }: ActivityDeps) {
       const { rolloutId, result } = a;
       const status = result.outcome;
       await store.rollouts.setDeviceStatus(rolloutId, result.deviceId, status, { ...result });
-      if (result.installed.length)
-        await store.inventory.setPatchState(
-          result.deviceId,
-          result.installed,
-          'installed',
-          rolloutId,
-        );
-      if (result.pendingReboot.length)
-        await store.inventory.setPatchState(
-          result.deviceId,
-          result.pendingReboot,
-          'pending_reboot',
-          rolloutId,
-        );
-      if (result.failed.length)
-        await store.inventory.setPatchState(
-          result.deviceId,
-          result.failed,
-          'failed',
-          rolloutId,
-          result.reason,
-        );
+      const states = [
+        ['installed', result.installed],
+        ['pending_reboot', result.pendingReboot],
+        ['failed', result.failed],
+      ] as const;
+      for (const [state, patchIds] of states) {
+        if (patchIds.length) {
+          await store.inventory.setPatchState(
+            result.deviceId,
+            patchIds,
+            state,
+            rolloutId,
+            state === 'failed' ? result.reason : undefined,
+          );
+        }
+      }
       await store.audit.append({
         idempotencyKey: `${rolloutId}:device:${result.deviceId}:${status}`,
         actor: 'patchops',

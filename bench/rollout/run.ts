@@ -3,7 +3,8 @@
  * same run. Prints markdown tables; not part of the test run.
  *
  *   npx tsx bench/rollout/run.ts [--sizes 100,1000,10000] [--concurrency 200]
- *                                [--timeout-min 45] [--only real|floor] [--json FILE]
+ *                                [--timeout-min 45] [--only real|floor] [--batched]
+ *                                [--json FILE]
  *
  * For each size N, twice — the real rollout, then the floor — on a fresh throwaway
  * Temporal dev server (in memory) and a fresh worker process:
@@ -15,6 +16,8 @@
  *   PostgreSQL database per size (DATABASE_URL's server when set, else an embedded one).
  * - floor: bench/rollout/floor-workflows.ts — the same rings, sliding window, paging and
  *   history budget, children that run as many no-op activities as the real children did.
+ * - with --batched, also the floor with children started in batches (the whole free part
+ *   of the window in one activation) instead of runRing's one child per workflow task.
  *
  * Measured: wall time (start → result), workflow executions (parent runs + children, from
  * visibility), the largest history (events and bytes, every execution), the worker's peak
@@ -113,7 +116,7 @@ function parseOptions(): Options {
       only: { type: 'string' },
       json: { type: 'string' },
       'floor-activities': { type: 'string' },
-      'skip-batched': { type: 'boolean', default: false },
+      batched: { type: 'boolean', default: false },
       'max-activities': { type: 'string', default: '200' },
       'max-workflow-tasks': { type: 'string', default: '100' },
       'max-cached': { type: 'string', default: '1000' },
@@ -142,7 +145,7 @@ function parseOptions(): Options {
       values['floor-activities'] === undefined
         ? undefined
         : int('floor-activities', values['floor-activities']),
-    batched: !values['skip-batched'],
+    batched: values.batched,
     worker: {
       maxConcurrentActivityTaskExecutions: maxAct,
       maxConcurrentWorkflowTaskExecutions: maxWft,

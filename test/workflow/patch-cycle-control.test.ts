@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { KNOWN_BAD_PATCH_ID } from '../../adapters/rmm/simulator/index.js';
-import type { patchCycle } from '../../workflows/index.js';
 import {
   cancelSignal,
   pauseSignal,
@@ -10,9 +9,8 @@ import {
   resumeSignal,
   type Progress,
 } from '../../workflows/messages.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { policy, testDeps } from '../helpers/deps.js';
-import { connectTemporal, type TemporalHarness } from '../helpers/temporal.js';
+import { rolloutSuite } from '../helpers/rollout-suite.js';
 
 const ring = (name: string, percent: number, successThreshold = 0.5) =>
   `  - { name: ${name}, members: { percent: ${percent} }, soak: 0s, successThreshold: ${successThreshold}, concurrency: 1 }`;
@@ -48,22 +46,8 @@ async function until(
 }
 
 describe('patchCycle controls and safety nets', () => {
-  let db: TestDatabase;
-  let t: TemporalHarness;
-  before(async () => {
-    db = await createTestDatabase();
-    t = await connectTemporal();
-  });
-  after(async () => {
-    await t.close();
-    await db.drop();
-  });
-  const start = (id: string) =>
-    t.client.workflow.start<typeof patchCycle>('patchCycle', {
-      taskQueue: t.taskQueue,
-      workflowId: id,
-      args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
-    });
+  const s = rolloutSuite();
+  const start = (id: string) => s.start(id);
 
   it('times out an unanswered approval after reminders and an escalation, with the policy outcome', async () => {
     const p = globalPolicy({ approval: 'needs_approval' });
@@ -74,11 +58,11 @@ describe('patchCycle controls and safety nets', () => {
       escalateTo: ['bob'],
       outcome: 'reject',
     };
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [p],
       simulator: { clients: 1, devicesPerClient: 5 },
     });
-    const state = await t.withWorker(deps, async () => (await start('ctl-timeout')).result());
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-timeout')).result());
     assert.equal(state.phase, 'rejected');
     assert.equal(state.decision?.decidedBy, 'policy:timeout');
     const kinds = deps.notices.map((n) => n.kind);
@@ -86,17 +70,17 @@ describe('patchCycle controls and safety nets', () => {
     assert.ok(kinds.filter((k) => k === 'approval_reminder').length >= 2, kinds.join());
     assert.equal(kinds.filter((k) => k === 'approval_escalation').length, 1);
     assert.equal(deps.rmm.stats().deployCalls.size, 0);
-    assert.deepEqual(await db.store.records.approvals('ctl-timeout'), [
+    assert.deepEqual(await s.db.store.records.approvals('ctl-timeout'), [
       { decision: 'reject', decidedBy: 'policy:timeout', via: 'timeout' },
     ]);
   });
 
   it('never deploys a blocklisted patch', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [globalPolicy({ extra: 'blocklist: [KB5091777]' })],
       simulator: { clients: 1, devicesPerClient: 15, offlineRate: 0 },
     });
-    const state = await t.withWorker(deps, async () => (await start('ctl-blocklist')).result());
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-blocklist')).result());
     assert.equal(state.phase, 'completed');
     const installs = [...deps.rmm.stats().installsPerDevicePatch.keys()];
     assert.ok(installs.length > 0);
@@ -104,18 +88,18 @@ describe('patchCycle controls and safety nets', () => {
       !installs.some((k) => k.endsWith(`|${KNOWN_BAD_PATCH_ID}`)),
       'known-bad patch was installed',
     );
-    const planned = await db.store.rollouts.plannedPatches('ctl-blocklist');
+    const planned = await s.db.store.rollouts.plannedPatches('ctl-blocklist');
     const bad = planned.find((p) => p.patchId === KNOWN_BAD_PATCH_ID);
     assert.equal(bad?.decision, 'reject');
     assert.match(bad?.reason ?? '', /blocklist pattern "KB5091777"/);
   });
 
   it('a failed pilot gate halts before the next ring starts', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [globalPolicy({ rings: [ring('pilot', 30, 1), ring('broad', 70)] })],
       simulator: { clients: 1, devicesPerClient: 30, offlineRate: 0 },
     });
-    const state = await t.withWorker(deps, async () => (await start('ctl-gate')).result());
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-gate')).result());
     assert.equal(state.phase, 'halted', JSON.stringify(state.rings));
     assert.match(
       state.haltReason ?? '',
@@ -123,17 +107,17 @@ describe('patchCycle controls and safety nets', () => {
     );
     assert.ok((state.rings[0]?.failed ?? 0) > 0);
     assert.equal(state.rings[1]?.started, 0);
-    assert.equal((await db.store.rollouts.get('ctl-gate'))?.status, 'halted');
+    assert.equal((await s.db.store.rollouts.get('ctl-gate'))?.status, 'halted');
   });
 
   it('the circuit breaker halts a ring on the known-bad patch', async () => {
     const p = globalPolicy({ rings: [ring('all', 100)] });
     p.circuitBreaker = { maxFailureRate: 0.3, minSamples: 3 };
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [p],
       simulator: { clients: 1, devicesPerClient: 40, offlineRate: 0 },
     });
-    const state = await t.withWorker(deps, async () => (await start('ctl-breaker')).result());
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-breaker')).result());
     assert.equal(state.phase, 'halted');
     assert.match(
       state.haltReason ?? '',
@@ -148,7 +132,7 @@ describe('patchCycle controls and safety nets', () => {
   });
 
   it('pause stops new devices; resume carries on to the end', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [globalPolicy()],
       simulator: {
         clients: 1,
@@ -158,7 +142,7 @@ describe('patchCycle controls and safety nets', () => {
         latencyMs: { job: 400 },
       },
     });
-    const state = await t.withWorker(deps, async () => {
+    const state = await s.t.withWorker(deps, async () => {
       const handle = await start('ctl-pause');
       await until(handle, (p) => (p.rings[0]?.started ?? 0) >= 2, 'two devices started');
       await handle.signal(pauseSignal, { by: 'alice' });
@@ -178,11 +162,11 @@ describe('patchCycle controls and safety nets', () => {
   });
 
   it('cancel mid-ring stops the rollout and cancels the running device', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [globalPolicy()],
       simulator: { clients: 1, devicesPerClient: 12, offlineRate: 0, latencyMs: { job: 2_000 } },
     });
-    const state = await t.withWorker(deps, async () => {
+    const state = await s.t.withWorker(deps, async () => {
       const handle = await start('ctl-cancel');
       await until(handle, (p) => (p.rings[0]?.started ?? 0) >= 1, 'a device started');
       await handle.signal(cancelSignal, { by: 'alice', reason: 'change freeze' });
@@ -190,32 +174,22 @@ describe('patchCycle controls and safety nets', () => {
     });
     assert.equal(state.phase, 'cancelled');
     assert.ok(state.rings[0]!.started < state.rings[0]!.total);
-    assert.equal((await db.store.rollouts.get('ctl-cancel'))?.status, 'cancelled');
-    const counts = await db.store.rollouts.ringCounts('ctl-cancel');
+    assert.equal((await s.db.store.rollouts.get('ctl-cancel'))?.status, 'cancelled');
+    const counts = await s.db.store.rollouts.ringCounts('ctl-cancel');
     assert.ok((counts[0]?.counts.cancelled ?? 0) >= 1, JSON.stringify(counts));
   });
 });
 
 describe('patchCycle devices: windows, offline retries, reboot deferrals', () => {
-  let db: TestDatabase;
-  let t: TemporalHarness;
-  before(async () => {
-    db = await createTestDatabase();
-    t = await connectTemporal();
-  });
-  after(async () => {
-    await t.close();
-    await db.drop();
-  });
-  const start = (id: string) =>
-    t.client.workflow.start<typeof patchCycle>('patchCycle', {
-      taskQueue: t.taskQueue,
-      workflowId: id,
-      args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
-    });
+  const s = rolloutSuite();
+  const start = (id: string) => s.start(id);
   const deviceRows = async (rolloutId: string) =>
     (
-      await db.pool.query<{ device_id: string; status: string; outcome: Record<string, unknown> }>(
+      await s.db.pool.query<{
+        device_id: string;
+        status: string;
+        outcome: Record<string, unknown>;
+      }>(
         'select device_id, status, outcome from rollout_devices where rollout_id = $1 order by device_id',
         [rolloutId],
       )
@@ -230,11 +204,11 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
     p.windows = [
       { name: 'soon', rule: { daily: true }, start: hhmm, duration: 3_600_000, timezone: 'UTC' },
     ];
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [p],
       simulator: { clients: 1, devicesPerClient: 5, offlineRate: 0 },
     });
-    const state = await t.withWorker(deps, async () => {
+    const state = await s.t.withWorker(deps, async () => {
       const handle = await start('dev-window');
       await until(handle, (pr) => (pr.rings[0]?.started ?? 0) >= 1, 'devices started');
       const deadline = Date.now() + 15_000;
@@ -251,7 +225,7 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
   });
 
   it('an offline device is retried later and then patched', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [globalPolicy()],
       simulator: {
         clients: 1,
@@ -262,7 +236,7 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
         latencyMs: { job: 300 },
       },
     });
-    const state = await t.withWorker(deps, async () => {
+    const state = await s.t.withWorker(deps, async () => {
       const handle = await start('dev-offline');
       await until(handle, (pr) => pr.phase === 'deploying', 'deploying');
       const last = (await deviceRows('dev-offline')).at(-1)!.device_id;
@@ -296,7 +270,7 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
       rings: [ring('all', 100).replace('concurrency: 1', 'concurrency: 6')],
     });
     p.reboot = { mode: 'if_required', ...reboot };
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [p],
       simulator: {
         clients: 1,
@@ -308,7 +282,7 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
     });
     for (const d of (await deps.rmm.listDevices('acme', { limit: 100 })).devices)
       deps.rmm.setUserDefers(d.id, true);
-    const state = await t.withWorker(deps, async () => (await start(id)).result());
+    const state = await s.t.withWorker(deps, async () => (await start(id)).result());
     assert.equal(state.phase, 'completed');
     const reboots = deps.rmm.stats().rebootsPerDevice;
     assert.ok(reboots.size > 0, 'some device needed a reboot');

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { decideUpdate, progressQuery } from '../../workflows/messages.js';
-import type { patchCycle } from '../../workflows/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { policy, testDeps } from '../helpers/deps.js';
-import { connectTemporal, type TemporalHarness } from '../helpers/temporal.js';
+import { rolloutSuite } from '../helpers/rollout-suite.js';
 
 const fastPolicy = (approval: string) =>
   policy(`
@@ -22,30 +20,15 @@ reboot: { mode: if_required, userDeferrals: 0 }
 `);
 
 describe('patchCycle on the simulator', () => {
-  let db: TestDatabase;
-  let t: TemporalHarness;
-  before(async () => {
-    db = await createTestDatabase();
-    t = await connectTemporal();
-  });
-  after(async () => {
-    await t.close();
-    await db.drop();
-  });
-
-  const start = (id: string) =>
-    t.client.workflow.start<typeof patchCycle>('patchCycle', {
-      taskQueue: t.taskQueue,
-      workflowId: id,
-      args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
-    });
+  const s = rolloutSuite();
+  const start = (id: string) => s.start(id);
 
   it('auto-approved patches go through both rings, once per device', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [fastPolicy('auto')],
       simulator: { clients: 1, devicesPerClient: 20, knownBadPatch: false, offlineRate: 0 },
     });
-    const state = await t.withWorker(deps, async () => (await start('rollout-happy')).result());
+    const state = await s.t.withWorker(deps, async () => (await start('rollout-happy')).result());
     assert.equal(state.phase, 'completed');
     const [pilot, broad] = state.rings;
     assert.ok(pilot && broad);
@@ -55,16 +38,16 @@ describe('patchCycle on the simulator', () => {
     assert.equal(broad.started, broad.total);
     for (const [key, calls] of deps.rmm.stats().deployCalls) assert.equal(calls, 1, key);
     for (const [key, n] of deps.rmm.stats().installsPerDevicePatch) assert.equal(n, 1, key);
-    const row = await db.store.rollouts.get('rollout-happy');
+    const row = await s.db.store.rollouts.get('rollout-happy');
     assert.equal(row?.status, 'completed');
   });
 
   it('waits for an authorised approval; others are refused without a trace', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [fastPolicy('needs_approval')],
       simulator: { clients: 1, devicesPerClient: 10, knownBadPatch: false, offlineRate: 0 },
     });
-    const state = await t.withWorker(deps, async () => {
+    const state = await s.t.withWorker(deps, async () => {
       const handle = await start('rollout-approve');
       for (
         let i = 0;
@@ -88,18 +71,18 @@ describe('patchCycle on the simulator', () => {
       return handle.result();
     });
     assert.equal(state.phase, 'completed');
-    assert.deepEqual(await db.store.records.approvals('rollout-approve'), [
+    assert.deepEqual(await s.db.store.records.approvals('rollout-approve'), [
       { decision: 'approve', decidedBy: 'cli:alice', via: 'cli' },
     ]);
     assert.ok(deps.notices.some((n) => n.kind === 'approval_request'));
   });
 
   it('a rejection ends the rollout without deploying anything', async () => {
-    const deps = testDeps(db.store, {
+    const deps = testDeps(s.db.store, {
       policies: [fastPolicy('needs_approval')],
       simulator: { clients: 1, devicesPerClient: 10 },
     });
-    const state = await t.withWorker(deps, async () => {
+    const state = await s.t.withWorker(deps, async () => {
       const handle = await start('rollout-reject');
       for (
         let i = 0;
@@ -115,6 +98,6 @@ describe('patchCycle on the simulator', () => {
     });
     assert.equal(state.phase, 'rejected');
     assert.equal(deps.rmm.stats().deployCalls.size, 0);
-    assert.equal((await db.store.rollouts.get('rollout-reject'))?.status, 'rejected');
+    assert.equal((await s.db.store.rollouts.get('rollout-reject'))?.status, 'rejected');
   });
 });

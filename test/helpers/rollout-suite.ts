@@ -1,0 +1,35 @@
+import { after, before } from 'node:test';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { patchCycle } from '../../workflows/index.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { connectTemporal, type TemporalHarness } from './temporal.js';
+
+export interface RolloutSuite {
+  db: TestDatabase;
+  t: TemporalHarness;
+  /** Starts patchCycle for client acme with the rollout id as workflow id. */
+  start(id: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCycle>>;
+}
+
+/**
+ * A fresh database and a Temporal task queue for one describe block, torn down after it.
+ * Call inside describe(); read the fields inside tests (they are set in before()).
+ */
+export function rolloutSuite(): RolloutSuite {
+  const suite = {} as RolloutSuite;
+  before(async () => {
+    suite.db = await createTestDatabase();
+    suite.t = await connectTemporal();
+  });
+  after(async () => {
+    await suite.t.close();
+    await suite.db.drop();
+  });
+  suite.start = (id: string) =>
+    suite.t.client.workflow.start<typeof patchCycle>('patchCycle', {
+      taskQueue: suite.t.taskQueue,
+      workflowId: id,
+      args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
+    });
+  return suite;
+}
