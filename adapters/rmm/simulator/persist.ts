@@ -5,14 +5,21 @@ import { RmmError } from '../types.js';
 import { CATALOG_BY_ID } from './catalog.js';
 import type { SimDevice } from './fleet.js';
 import type { SimulatorOptions } from './options.js';
-import { createState, type SimJob, type SimulatorState } from './state.js';
+import {
+  createState,
+  type SimJob,
+  type SimPrompt,
+  type SimScan,
+  type SimulatorState,
+} from './state.js';
 
 /**
  * The simulated RMM's memory on disk, so it survives a `kill -9` of the worker that
  * hosts it. Only what calls have changed is written: the fleet itself is rebuilt from the
  * options (same seed, same fleet), and a device whose patches, reachability and reboot
  * state still match the seed is left out. Files are replaced atomically (write a
- * temporary file, then rename), so a crash leaves either the old state or the new one.
+ * temporary file, then rename), so a crash of the process leaves either the old state or
+ * the new one. There is no fsync: a killed process is covered, a power cut is not.
  *
  * Saving after every call has to stay cheap for big fleets, so a `StateSerializer` keeps
  * the JSON of everything that cannot change any more (settled jobs, answered prompts,
@@ -103,11 +110,11 @@ function deviceEntry(state: SimulatorState, sim: SimDevice): DeviceEntry | undef
   const missing = state.missing.get(deviceId) ?? new Set<string>();
   const installed = state.installed.get(deviceId) ?? new Set<string>();
   const pendingReboot = state.pendingReboot.get(deviceId) ?? new Set<string>();
-  // Installs only ever touch patches that apply to the device, and every applicable
-  // patch is in one of the three sets.
+  // A patch is only ever installed where it applies, and the seed listed every patch
+  // that applies as either missing or installed.
   const installs: [string, number][] = [];
-  for (const set of [missing, installed, pendingReboot]) {
-    for (const patchId of set) {
+  for (const list of [sim.initiallyMissing, sim.initiallyInstalled]) {
+    for (const patchId of list) {
       const n = state.installs.get(`${deviceId}|${patchId}`);
       if (n !== undefined) installs.push([patchId, n]);
     }
@@ -129,72 +136,138 @@ function deviceEntry(state: SimulatorState, sim: SimDevice): DeviceEntry | undef
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 const COMMA = utf8(',');
-const OPEN = utf8('[');
-const CLOSE = utf8(']');
+
+/** Items per cached block: few enough pieces per save, little to redo per change. */
+const BLOCK = 256;
+
+/** The items' JSON joined by commas, without brackets. */
+function joined(items: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const item of items) {
+    if (parts.length > 0) parts.push(COMMA);
+    parts.push(item);
+  }
+  return Buffer.concat(parts);
+}
 
 /**
- * Turns one state into the JSON of a state file, again and again. The output is always
- * what `JSON.stringify` of the whole file would give; the caches only skip work, and they
- * hold UTF-8 so that a save is one `Buffer.concat` instead of joining and re-encoding
- * megabytes of text:
+ * A list that only grows (the state's jobs, scans and prompts are never removed), written
+ * in blocks of `BLOCK` items. A full block whose items are all final is kept and reused
+ * as long as the very same objects are still at its positions.
+ */
+class GrowingList<T extends object> {
+  readonly #item = new WeakMap<T, Buffer>();
+  readonly #blocks: { items: T[]; json: Buffer }[] = [];
+
+  constructor(
+    private readonly json: (item: T) => string,
+    private readonly final: (item: T) => boolean,
+  ) {}
+
+  /** Non-empty comma-joined blocks, in order. */
+  blocks(items: readonly T[]): Buffer[] {
+    const out: Buffer[] = [];
+    for (let start = 0; start < items.length; start += BLOCK) {
+      const slice = items.slice(start, start + BLOCK);
+      const cached = this.#blocks[start / BLOCK];
+      if (cached && cached.items.every((item, i) => slice[i] === item)) {
+        out.push(cached.json);
+        continue;
+      }
+      const json = joined(slice.map((item) => this.#itemJson(item)));
+      if (slice.length === BLOCK && slice.every((item) => this.final(item))) {
+        this.#blocks[start / BLOCK] = { items: slice, json };
+      }
+      out.push(json);
+    }
+    return out;
+  }
+
+  #itemJson(item: T): Buffer {
+    const kept = this.#item.get(item);
+    if (kept) return kept;
+    const json = utf8(this.json(item));
+    if (this.final(item)) this.#item.set(item, json);
+    return json;
+  }
+}
+
+/**
+ * Turns one state into the bytes of a state file, again and again. The output is always
+ * what `JSON.stringify` of the whole file would give; the caches only skip work, so that
+ * a save after one call costs little more than writing the file:
  *
- * - settled jobs, scans and answered prompts never change, so their JSON is kept by
- *   object identity;
+ * - settled jobs, scans and answered prompts never change, so their JSON is kept, in
+ *   blocks once a block is full (see `GrowingList`);
  * - a device's patch sets and installs change only when one of its jobs settles, so its
- *   JSON is kept until a job on it is seen settled for the first time.
+ *   JSON, and its block's, is kept until a job on it is seen settled for the first time.
  */
 export class StateSerializer {
   readonly #state: SimulatorState;
-  readonly #frozen = new WeakMap<object, Buffer>();
+  readonly #fleet: readonly SimDevice[];
+  readonly #index = new Map<string, number>();
   readonly #settledSeen = new WeakSet<SimJob>();
   /** Device id → its entry's JSON, or null when it matches the seed. */
-  readonly #devices = new Map<string, Buffer | null>();
+  readonly #device = new Map<string, Buffer | null>();
+  readonly #deviceBlocks: (Buffer | undefined)[] = [];
+  readonly #scans = new GrowingList<SimScan>(
+    (scan) => JSON.stringify(scan),
+    () => true,
+  );
+  readonly #jobs = new GrowingList<SimJob>(
+    (job) => JSON.stringify(job),
+    (job) => job.outcome !== undefined,
+  );
+  // An answered prompt is a new object, stored under one key and never changed.
+  readonly #prompts = new GrowingList<[string, SimPrompt]>(
+    (entry) => JSON.stringify(entry),
+    () => true,
+  );
+  readonly #promptEntries = new WeakMap<SimPrompt, [string, SimPrompt]>();
 
   constructor(state: SimulatorState) {
     this.#state = state;
+    this.#fleet = [...state.fleet.byId.values()];
+    this.#fleet.forEach((sim, i) => this.#index.set(sim.device.id, i));
   }
 
   /** The state file's bytes. */
   serialize(): Buffer {
     const state = this.#state;
-    const dirty = new Set<string>();
     for (const job of state.jobs.values()) {
       if (job.outcome && !this.#settledSeen.has(job)) {
         this.#settledSeen.add(job);
-        dirty.add(job.deviceId);
+        this.#device.delete(job.deviceId);
+        this.#deviceBlocks[Math.floor((this.#index.get(job.deviceId) ?? 0) / BLOCK)] = undefined;
       }
     }
     const online: [string, boolean][] = [];
-    const devices: Buffer[] = [];
-    for (const [deviceId, sim] of state.fleet.byId) {
-      const isOnline = state.online.get(deviceId) ?? false;
-      if (isOnline !== sim.device.online) online.push([deviceId, isOnline]);
-      let json = this.#devices.get(deviceId);
-      if (json === undefined || dirty.has(deviceId)) {
-        const entry = deviceEntry(state, sim);
-        json = entry ? utf8(JSON.stringify(entry)) : null;
-        this.#devices.set(deviceId, json);
-      }
-      if (json) devices.push(json);
+    for (const sim of this.#fleet) {
+      const isOnline = state.online.get(sim.device.id) ?? false;
+      if (isOnline !== sim.device.online) online.push([sim.device.id, isOnline]);
     }
-    /** `value`'s JSON, kept for next time once `final`; `text` overrides what is written. */
-    const frozen = (value: object, final: boolean, text?: () => string): Buffer => {
-      let json = this.#frozen.get(value);
-      if (json === undefined) {
-        json = utf8(text ? text() : JSON.stringify(value));
-        if (final) this.#frozen.set(value, json);
+    // The same entry object for a prompt every time, so GrowingList can recognise it.
+    const prompts = [...state.prompts].map(([key, prompt]) => {
+      let entry = this.#promptEntries.get(prompt);
+      if (entry?.[0] !== key) {
+        entry = [key, prompt];
+        this.#promptEntries.set(prompt, entry);
       }
-      return json;
-    };
+      return entry;
+    });
 
     const parts: Buffer[] = [];
-    const list = (items: readonly Buffer[]): void => {
-      parts.push(OPEN);
-      items.forEach((item, i) => {
-        if (i > 0) parts.push(COMMA);
-        parts.push(item);
-      });
-      parts.push(CLOSE);
+    const text = (t: string): void => void parts.push(utf8(t));
+    const array = (blocks: readonly Buffer[]): void => {
+      text('[');
+      let first = true;
+      for (const block of blocks) {
+        if (block.length === 0) continue;
+        if (!first) parts.push(COMMA);
+        parts.push(block);
+        first = false;
+      }
+      text(']');
     };
     // Keys in the order of the schema, so the bytes equal JSON.stringify of the file.
     const head = {
@@ -204,26 +277,40 @@ export class StateSerializer {
       counters: state.counters,
       online,
     };
-    parts.push(utf8(`${JSON.stringify(head).slice(0, -1)},"devices":`));
-    list(devices);
-    parts.push(utf8(',"scans":'));
-    list([...state.scans.values()].map((scan) => frozen(scan, true)));
-    parts.push(utf8(',"jobs":'));
-    list([...state.jobs.values()].map((job) => frozen(job, job.outcome !== undefined)));
-    parts.push(utf8(',"prompts":'));
-    // Each answered prompt is a new object stored under one key and never changed.
-    list(
-      [...state.prompts].map(([key, prompt]) =>
-        frozen(prompt, true, () => JSON.stringify([key, prompt])),
-      ),
-    );
-    parts.push(
-      utf8(
-        `,"userDefers":${JSON.stringify([...state.userDefers])}` +
-          `,"deployCalls":${JSON.stringify([...state.deployCalls])}}`,
-      ),
-    );
+    text(`${JSON.stringify(head).slice(0, -1)},"devices":`);
+    array(this.#devices());
+    text(',"scans":');
+    array(this.#scans.blocks([...state.scans.values()]));
+    text(',"jobs":');
+    array(this.#jobs.blocks([...state.jobs.values()]));
+    text(',"prompts":');
+    array(this.#prompts.blocks(prompts));
+    text(`,"userDefers":${JSON.stringify([...state.userDefers])}`);
+    text(`,"deployCalls":${JSON.stringify([...state.deployCalls])}}`);
     return Buffer.concat(parts);
+  }
+
+  #devices(): Buffer[] {
+    const blocks: Buffer[] = [];
+    for (let start = 0; start < this.#fleet.length; start += BLOCK) {
+      let block = this.#deviceBlocks[start / BLOCK];
+      if (!block) {
+        const items: Buffer[] = [];
+        for (const sim of this.#fleet.slice(start, start + BLOCK)) {
+          let json = this.#device.get(sim.device.id);
+          if (json === undefined) {
+            const entry = deviceEntry(this.#state, sim);
+            json = entry ? utf8(JSON.stringify(entry)) : null;
+            this.#device.set(sim.device.id, json);
+          }
+          if (json) items.push(json);
+        }
+        block = joined(items);
+        this.#deviceBlocks[start / BLOCK] = block;
+      }
+      blocks.push(block);
+    }
+    return blocks;
   }
 }
 

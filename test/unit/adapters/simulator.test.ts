@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   createSimulator,
   KNOWN_BAD_ERROR,
   KNOWN_BAD_PATCH_ID,
+  readSimulatorStats,
   type Simulator,
 } from '../../../adapters/rmm/simulator/index.js';
+import { serializeState } from '../../../adapters/rmm/simulator/persist.js';
 import type { Device } from '../../../domain/model.js';
 import { deviceSchema, patchSchema } from '../../../domain/model.js';
 
@@ -445,5 +452,233 @@ describe('simulated reboot prompts', () => {
       'rebooting',
     );
     assert.equal(sim.stats().rebootsPerDevice.get('acme-0004'), 1);
+  });
+});
+
+describe('simulator state file (statePath)', () => {
+  const dir = mkdtempSync(path.join(process.env.PATCHOPS_TEST_TMP ?? tmpdir(), 'sim-state-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let files = 0;
+  const freshPath = () => path.join(dir, `state-${++files}.json`);
+  const PATCH = 'win:KB890830'; // no reboot needed
+  /** A new inode means the file was replaced, i.e. saved. */
+  const inode = (file: string) => statSync(file).ino;
+  const invalidPath = (file: string, pattern: RegExp) => (e: unknown) =>
+    e instanceof Error &&
+    (e as { code?: string }).code === 'CONFIG_INVALID' &&
+    e.message.includes(file) &&
+    pattern.test(e.message);
+
+  it('is created from the seed, rewritten by every change and never by a read', async () => {
+    const file = freshPath();
+    const sim = createSimulator(QUIET, { statePath: file });
+    assert.deepEqual(readSimulatorStats(file).deployCalls, new Map());
+    const [device] = await missingEverywhere(sim, PATCH);
+    assert.ok(device);
+    const seedInode = inode(file);
+    await sim.listClients();
+    await sim.listDevices('acme', { limit: 5 });
+    await sim.isOnline(device.id);
+    assert.equal(inode(file), seedInode, 'reads left the file alone');
+
+    const { jobId } = await sim.deploy(device.id, [PATCH], 'file-k1');
+    assert.notEqual(inode(file), seedInode, 'deploy saved');
+    assert.equal(readSimulatorStats(file).deployCalls.get('file-k1'), 1);
+    // The job settles on the next look, which changes the device, so that look saves.
+    const afterDeploy = inode(file);
+    assert.deepEqual((await sim.readJob(jobId)).results, [
+      { patchId: PATCH, outcome: 'installed' },
+    ]);
+    assert.notEqual(inode(file), afterDeploy, 'settling the job saved');
+    assert.equal(readSimulatorStats(file).installsPerDevicePatch.get(`${device.id}|${PATCH}`), 1);
+    const settled = inode(file);
+    await sim.readJob(jobId);
+    await sim.installedPatches(device.id);
+    sim.pendingReboot(device.id);
+    sim.stats();
+    assert.equal(inode(file), settled, 'reads after settling left the file alone');
+
+    const changes: Record<string, () => unknown> = {
+      setOnline: () => sim.setOnline('acme-0002', false),
+      setUserDefers: () => sim.setUserDefers('acme-0003', true),
+      triggerScan: () => sim.triggerScan(['acme-0001']),
+      reboot: () => sim.reboot('acme-0001', 'file-r1'),
+      promptReboot: () => sim.promptReboot('acme-0004', 'file-p1', { allowDefer: false }),
+      uninstall: () => sim.uninstall('acme-0001', [WIN11_CU], 'file-u1'),
+    };
+    for (const [name, change] of Object.entries(changes)) {
+      const before = inode(file);
+      await Promise.resolve(change());
+      assert.notEqual(inode(file), before, `${name} saved`);
+    }
+    // A refused deploy still counts as a call, so it is saved too.
+    await assert.rejects(sim.deploy('acme-0002', [PATCH], 'file-refused'), code('DEVICE_OFFLINE'));
+    assert.equal(readSimulatorStats(file).deployCalls.get('file-refused'), 1);
+  });
+
+  it('a simulator restarted on the file replays keys instead of reinstalling', async () => {
+    const file = freshPath();
+    const first = createSimulator(QUIET, { statePath: file });
+    const [device] = await missingEverywhere(first, PATCH);
+    assert.ok(device);
+    const { jobId } = await first.deploy(device.id, [PATCH], 'restart-file');
+    await first.readJob(jobId);
+    first.setOnline('acme-0005', false);
+    first.setUserDefers('acme-0006', true);
+    const prompt = await first.promptReboot('acme-0007', 'restart-prompt', { allowDefer: false });
+
+    const second = createSimulator(QUIET, { statePath: file });
+    assert.equal((await second.deploy(device.id, [PATCH], 'restart-file')).jobId, jobId);
+    assert.deepEqual(await second.readJob(jobId), {
+      state: 'succeeded',
+      results: [{ patchId: PATCH, outcome: 'installed' }],
+    });
+    assert.ok((await second.installedPatches(device.id)).includes(PATCH));
+    assert.ok(!(await second.missingPatches(device.id)).some((p) => p.id === PATCH));
+    assert.equal(await second.isOnline('acme-0005'), false);
+    assert.deepEqual(
+      await second.promptReboot('acme-0006', 'restart-defer', { allowDefer: true }),
+      { outcome: 'deferred' },
+    );
+    assert.deepEqual(
+      await second.promptReboot('acme-0007', 'restart-prompt', { allowDefer: false }),
+      prompt,
+    );
+    const stats = second.stats();
+    assert.equal(stats.deployCalls.get('restart-file'), 2);
+    assert.equal(stats.installsPerDevicePatch.get(`${device.id}|${PATCH}`), 1);
+    assert.equal(stats.rebootsPerDevice.get('acme-0007'), 1);
+    // New work continues the id sequence instead of reusing job ids.
+    assert.ok(prompt.outcome === 'rebooting');
+    const next = await second.reboot('acme-0008', 'restart-next');
+    assert.ok(next.jobId > prompt.jobId && prompt.jobId > jobId, next.jobId);
+    assert.deepEqual(readSimulatorStats(file), second.stats());
+  });
+
+  it('a job accepted before a crash runs exactly once after the restart', async () => {
+    const file = freshPath();
+    const config = { ...QUIET, latencyMs: { job: 1_000 } };
+    let now = 5_000;
+    const clock = { now: () => now, statePath: file };
+    const first = createSimulator(config, clock);
+    const [device] = await missingEverywhere(first, WIN11_CU);
+    assert.ok(device);
+    const { jobId } = await first.deploy(device.id, [WIN11_CU], 'crash-cu');
+    assert.equal((await first.readJob(jobId)).state, 'queued');
+
+    now += 1_000;
+    const second = createSimulator(config, clock);
+    assert.deepEqual((await second.readJob(jobId)).results, [
+      { patchId: WIN11_CU, outcome: 'pending_reboot' },
+    ]);
+    const third = createSimulator(config, clock);
+    assert.deepEqual(third.pendingReboot(device.id), [WIN11_CU]);
+    assert.equal((await third.deploy(device.id, [WIN11_CU], 'crash-cu')).jobId, jobId);
+    assert.equal(third.stats().installsPerDevicePatch.get(`${device.id}|${WIN11_CU}`), 1);
+  });
+
+  it('survives kill -9 of the process that owns it', async () => {
+    const file = freshPath();
+    const [device] = await missingEverywhere(createSimulator(QUIET), PATCH);
+    assert.ok(device);
+    const index = fileURLToPath(
+      new URL('../../../adapters/rmm/simulator/index.ts', import.meta.url),
+    );
+    const child = `
+      const { createSimulator } = await import(${JSON.stringify(index)});
+      const sim = createSimulator(${JSON.stringify(QUIET)}, { statePath: ${JSON.stringify(file)} });
+      const { jobId } = await sim.deploy(${JSON.stringify(device.id)}, [${JSON.stringify(PATCH)}], 'killed');
+      await sim.readJob(jobId);
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', child],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.signal, 'SIGKILL', run.stderr);
+    const stats = readSimulatorStats(file);
+    assert.deepEqual(stats.deployCalls, new Map([['killed', 1]]));
+    assert.deepEqual(stats.installsPerDevicePatch, new Map([[`${device.id}|${PATCH}`, 1]]));
+    const restarted = createSimulator(QUIET, { statePath: file });
+    const { jobId } = await restarted.deploy(device.id, [PATCH], 'killed');
+    assert.equal((await restarted.readJob(jobId)).state, 'succeeded');
+    assert.equal(readSimulatorStats(file).installsPerDevicePatch.get(`${device.id}|${PATCH}`), 1);
+  });
+
+  it('saves exactly what a fresh serialization of the state gives, and loads it back', async () => {
+    const file = freshPath();
+    const sim = createSimulator({ ...QUIET, failureRate: { perPatch: 0.1 } }, { statePath: file });
+    const devices = await allDevices(sim);
+    // Over 256 jobs and devices, so cached blocks are both reused and rebuilt.
+    await deployEverything(sim, devices);
+    for (const d of devices.slice(0, 40)) {
+      await sim.promptReboot(d.id, `all-prompt:${d.id}`, { allowDefer: true });
+    }
+    sim.setOnline(devices[5]?.id ?? '', false);
+    const pending = devices.find((d) => sim.pendingReboot(d.id).includes(WIN11_CU));
+    assert.ok(pending);
+    await sim.uninstall(pending.id, [WIN11_CU], 'all-out');
+    assert.ok((await sim.missingPatches(pending.id)).some((p) => p.id === WIN11_CU));
+    const saved = readFileSync(file, 'utf8');
+    assert.equal(saved, serializeState(sim.state));
+    const loaded = createSimulator(
+      { ...QUIET, failureRate: { perPatch: 0.1 } },
+      { statePath: file },
+    );
+    assert.equal(serializeState(loaded.state), saved);
+    assert.deepEqual(loaded.stats(), sim.stats());
+    assert.deepEqual(await allDevices(loaded), await allDevices(sim));
+  });
+
+  it('refuses a torn or foreign file with an error naming it', () => {
+    const file = freshPath();
+    const sim = createSimulator(QUIET, { statePath: file });
+    sim.setOnline('acme-0001', false);
+    const whole = readFileSync(file, 'utf8');
+    writeFileSync(file, whole.slice(0, Math.floor(whole.length / 2)));
+    assert.throws(() => createSimulator(QUIET, { statePath: file }), invalidPath(file, /JSON/));
+    assert.throws(() => readSimulatorStats(file), invalidPath(file, /JSON/));
+    writeFileSync(file, '');
+    assert.throws(() => createSimulator(QUIET, { statePath: file }), invalidPath(file, /JSON/));
+    writeFileSync(file, '{"hello":"world"}');
+    assert.throws(
+      () => createSimulator(QUIET, { statePath: file }),
+      invalidPath(file, /not a patchops simulator state file/),
+    );
+    const damaged = JSON.parse(whole) as { jobs: unknown; version: number };
+    damaged.jobs = [{ id: 'sim-job-000001' }];
+    writeFileSync(file, JSON.stringify(damaged));
+    assert.throws(
+      () => createSimulator(QUIET, { statePath: file }),
+      invalidPath(file, /damaged \(jobs\.0\./),
+    );
+    damaged.version = 99;
+    writeFileSync(file, JSON.stringify(damaged));
+    assert.throws(
+      () => createSimulator(QUIET, { statePath: file }),
+      invalidPath(file, /version 99/),
+    );
+    assert.throws(
+      () => readSimulatorStats(path.join(dir, 'absent.json')),
+      invalidPath(path.join(dir, 'absent.json'), /cannot be read/),
+    );
+  });
+
+  it('refuses a file written with other options, naming the file and the fields', () => {
+    const file = freshPath();
+    createSimulator(QUIET, { statePath: file });
+    assert.throws(
+      () => createSimulator({ ...QUIET, seed: 9 }, { statePath: file }),
+      invalidPath(file, /seed: file has 42, config has 9/),
+    );
+    assert.throws(
+      () => createSimulator({}, { statePath: file }),
+      invalidPath(file, /failureRate\.perPatch: file has 0, config has 0\.02/),
+    );
+    assert.throws(
+      () => createSimulator(QUIET, { statePath: file, state: createSimulator(QUIET).state }),
+      invalidPath(file, /not both/),
+    );
   });
 });
