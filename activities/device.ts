@@ -18,7 +18,7 @@ function rethrow(err: unknown): never {
   throw err;
 }
 
-export function createDeviceActivities({ store, rmm }: ActivityDeps) {
+export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) {
   return {
     /** The device's time zone (its own, else its site's) and the patches planned for it. */
     async deviceContext(a: {
@@ -149,6 +149,7 @@ export function createDeviceActivities({ store, rmm }: ActivityDeps) {
           reason: result.reason ?? null,
         },
       });
+      publisher?.refresh(rolloutId);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Notifier } from '../adapters/chat/types.js';
+import { CardPublisher } from '../bot/cards/publisher.js';
 import type { ItsmAdapter } from '../adapters/itsm/types.js';
 import type { RmmAdapter } from '../adapters/rmm/types.js';
 import type { PolicyDocument } from '../domain/policy/schema.js';
@@ -14,15 +15,31 @@ export interface ActivityDeps {
   log: Logger;
   rmm: RmmAdapter;
   itsm: ItsmAdapter;
-  notifier: Notifier;
+  /** Chat platforms notices go to (the log notifier at least). */
+  notifiers: Notifier[];
+  /** Posts and updates cards; built from notifiers when not given. One per process. */
+  publisher?: CardPublisher;
   /** Every loaded policy document (global, client, site, group); planning picks the cascade. */
   policies: PolicyDocument[];
   /** Overrides for how often jobs are polled etc. (tests use milliseconds). */
-  timing?: { jobPollMs?: number; offlineRetryMs?: number };
+  timing?: { jobPollMs?: number; offlineRetryMs?: number; cardUpdateMs?: number };
 }
 
 /** Builds every activity from injected dependencies; the worker is the only caller in production. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(input: ActivityDeps) {
+  const deps: ActivityDeps = {
+    ...input,
+    publisher:
+      input.publisher ??
+      new CardPublisher({
+        store: input.store,
+        notifiers: input.notifiers,
+        log: input.log,
+        ...(input.timing?.cardUpdateMs !== undefined
+          ? { updateIntervalMs: input.timing.cardUpdateMs }
+          : {}),
+      }),
+  };
   return {
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),

@@ -10,6 +10,7 @@ import { assignRings } from '../domain/rings.js';
 import type { RolloutSettings, WindowRule } from '../domain/rollout-settings.js';
 import type { PlannedDevice, PlannedPatch } from '../store/index.js';
 import type { ActivityDeps } from './index.js';
+import { describeWindows } from '../domain/window-text.js';
 
 export interface PlanResult {
   settings: RolloutSettings;
@@ -23,6 +24,7 @@ export interface PlanResult {
     deferred: number;
     needsApproval: number;
     auto: number;
+    window: string;
   };
 }
 
@@ -185,6 +187,7 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
         deferred: count('defer'),
         needsApproval: count('needs_approval'),
         auto: count('auto'),
+        window: describeWindows(settings.windows, settings.bypassWindows),
       };
       await store.rollouts.setStatus(a.rolloutId, 'planning', summary);
       return {

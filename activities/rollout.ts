@@ -1,7 +1,7 @@
 import { Context, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
-import type { Notice, NoticeKind } from '../adapters/chat/types.js';
+import type { NoticeKind } from '../adapters/chat/types.js';
 import type { ActivityDeps } from './index.js';
 
 const STATUS: Partial<
@@ -17,7 +17,8 @@ const STATUS: Partial<
   cancelled: 'cancelled',
 };
 
-export function createRolloutActivities({ store, rmm, itsm, notifier, log }: ActivityDeps) {
+export function createRolloutActivities({ store, rmm, itsm, log, publisher }: ActivityDeps) {
+  const cards = publisher!;
   const noticeText = async (rolloutId: string, kind: NoticeKind): Promise<string> => {
     const r = await store.rollouts.get(rolloutId);
     const counts = await store.rollouts.ringCounts(rolloutId);
@@ -33,6 +34,10 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
         return `Escalation: rollout ${rolloutId} has waited too long for approval.`;
       case 'promotion_request':
         return `Rollout ${rolloutId}: the pilot soaked; promote the next ring with patchops promote ${rolloutId}.`;
+      case 'failure_alert': {
+        const ring = counts.find((c) => (c.counts.failed ?? 0) > 0);
+        return `Rollout ${rolloutId}: ${ring?.counts.failed ?? 'some'} device(s) failed in ring ${ring?.ring ?? '?'} — pause to investigate, or let it continue.`;
+      }
       case 'halted':
         return `Rollout ${rolloutId} halted: ${(r?.summary as { haltReason?: string } | undefined)?.haltReason ?? 'see status'}`;
       default:
@@ -83,19 +88,6 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
       cursor = page.nextCursor;
     } while (cursor);
     return devices;
-  };
-
-  /** Posts once per key: a retried activity finds the message already recorded. */
-  const postOnce = async (notice: Notice): Promise<void> => {
-    if (await store.records.chatMessageExists(notice.idempotencyKey)) return;
-    const ref = await notifier.post(notice);
-    await store.records.saveChatMessage({
-      platform: notifier.platform,
-      ...ref,
-      rolloutId: notice.rolloutId,
-      purpose: notice.kind,
-      key: notice.idempotencyKey,
-    });
   };
 
   return {
@@ -180,15 +172,10 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
       kind: NoticeKind;
       idempotencyKey: string;
     }): Promise<void> {
-      const r = await store.rollouts.get(a.rolloutId);
+      if (a.kind === 'approval_request')
+        await store.cards.setPhase(a.rolloutId, 'awaiting_approval');
       const text = await noticeText(a.rolloutId, a.kind);
-      await postOnce({
-        rolloutId: a.rolloutId,
-        clientId: r?.clientId ?? '',
-        kind: a.kind,
-        text,
-        idempotencyKey: a.idempotencyKey,
-      });
+      await cards.notify({ rolloutId: a.rolloutId, kind: a.kind, key: a.idempotencyKey, text });
     },
 
     async recordDecision(a: {
@@ -215,6 +202,10 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
         rolloutId: a.rolloutId,
         data: { via: a.via, reason: a.reason ?? null },
       });
+      // The card loses its decision buttons now, not when the next phase is recorded.
+      const next = { approve: 'waiting_window', reject: 'rejected', defer: 'deferred' } as const;
+      await store.cards.setPhase(a.rolloutId, next[a.decision.decision]);
+      cards.refresh(a.rolloutId);
     },
 
     async recordPhase(a: {
@@ -225,6 +216,9 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
     }): Promise<void> {
       const status = STATUS[a.phase];
       if (status) await store.rollouts.setStatus(a.rolloutId, status);
+      await store.cards.setPhase(a.rolloutId, a.phase);
+      if (a.phase !== 'planning' && a.phase !== 'awaiting_approval')
+        await cards.ensureCard(a.rolloutId);
       await store.audit.append({
         idempotencyKey: a.idempotencyKey,
         actor: 'patchops',
@@ -234,6 +228,7 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
         rolloutId: a.rolloutId,
         data: { note: a.note ?? null },
       });
+      cards.refresh(a.rolloutId);
     },
 
     /** Final status, summary numbers, closing ticket note. */
@@ -262,12 +257,11 @@ export function createRolloutActivities({ store, rmm, itsm, notifier, log }: Act
           compliance.reduce((n, r) => n + r.applicable, 0),
         );
       const text = `Rollout ${a.rolloutId} ${a.phase}: ${a.note}. ${a.clientId} compliance now ${(rate * 100).toFixed(1)}%.`;
-      await postOnce({
+      await cards.notify({
         rolloutId: a.rolloutId,
-        clientId: a.clientId,
         kind: 'summary',
+        key: `${a.idempotencyKey}:summary`,
         text,
-        idempotencyKey: `${a.idempotencyKey}:summary`,
       });
       if (a.ticketId) {
         await itsm.close(a.ticketId, `${a.phase}: ${a.note}`, a.idempotencyKey);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { chatConfig, chatEnv, type ChatConfig } from './config-chat.js';
 
 /**
  * The one place that reads environment variables. Everything else receives a Config.
@@ -50,6 +51,22 @@ export const envSchema = z.object({
     })
     .optional(),
   PATCHOPS_ITSM: z.enum(['log']).default('log'),
+  ...chatEnv,
+  PATCHOPS_WORKER_MAX_ACTIVITIES: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int()
+    .min(1)
+    .optional(),
+  PATCHOPS_WORKER_MAX_WORKFLOW_TASKS: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int()
+    .min(2)
+    .optional(),
+  PATCHOPS_WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int()
+    .min(0)
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   NODE_ENV: z.string().optional(),
@@ -81,6 +98,14 @@ export interface Config {
     itsm: Env['PATCHOPS_ITSM'];
   };
   log: { level: Env['LOG_LEVEL']; format: 'pretty' | 'json' };
+  /** Worker concurrency (bench/rollout measured 200 / 100 / 1000 for 10,000 devices on 2 cores). */
+  worker: {
+    maxConcurrentActivityTaskExecutions: number | undefined;
+    maxConcurrentWorkflowTaskExecutions: number | undefined;
+    maxCachedWorkflows: number | undefined;
+  };
+  /** Slack and Teams front doors and notifiers; each undefined unless configured. */
+  chat: ChatConfig;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const file = cleaned[name];
     if (file && !existsSync(file)) problems.push(`${name}: no file at ${file}`);
   }
+  if (parsed.success) problems.push(...chatConfig(parsed.data).problems);
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
@@ -136,6 +162,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       rmm: e.PATCHOPS_RMM,
       rmmConfig: e.PATCHOPS_RMM_CONFIG ?? {},
       itsm: e.PATCHOPS_ITSM,
+    },
+    chat: chatConfig(e).config,
+    worker: {
+      maxConcurrentActivityTaskExecutions: e.PATCHOPS_WORKER_MAX_ACTIVITIES,
+      maxConcurrentWorkflowTaskExecutions: e.PATCHOPS_WORKER_MAX_WORKFLOW_TASKS,
+      maxCachedWorkflows: e.PATCHOPS_WORKER_MAX_CACHED_WORKFLOWS,
     },
     log: {
       level: e.LOG_LEVEL,

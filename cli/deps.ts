@@ -7,6 +7,8 @@ import { createRmm } from '../adapters/rmm/registry.js';
 import type { Store } from '../store/index.js';
 import type { Config } from './config.js';
 import { loadPolicyFiles, policyFiles } from './policies.js';
+import { chatNotifiers } from './chat.js';
+import { CardPublisher } from '../bot/cards/publisher.js';
 
 /** The real adapters for a worker, from configuration. The only place they are built. */
 export function buildActivityDeps(
@@ -15,12 +17,23 @@ export function buildActivityDeps(
   log: Logger,
   onNotice?: (n: Notice) => void,
 ): ActivityDeps {
+  const policies = loadPolicyFiles(policyFiles(config.policyDir));
+  const notifiers = [
+    createLogNotifier(log, onNotice),
+    ...chatNotifiers(config, store, log, policies),
+  ];
   return {
     store,
     log,
     rmm: createRmm(config.adapters.rmm, config.adapters.rmmConfig),
     itsm: createLogItsm(log),
-    notifier: createLogNotifier(log, onNotice),
-    policies: loadPolicyFiles(policyFiles(config.policyDir)),
+    notifiers,
+    publisher: new CardPublisher({
+      store,
+      notifiers,
+      log,
+      updateIntervalMs: config.chat.updateIntervalMs,
+    }),
+    policies,
   };
 }

@@ -5,6 +5,8 @@ import { CliError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { runDev } from './commands/dev.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerTeamsCommands } from './commands/teams-package.js';
+import { runBot } from './commands/bot.js';
 import { formatDoctor, runDoctor } from './commands/doctor.js';
 import { runMigrate } from './commands/migrate.js';
 import { runWorker } from './commands/worker.js';
@@ -101,6 +103,15 @@ program
   });
 
 registerLifecycleCommands(program, () => context().config);
+registerTeamsCommands(program, () => context().config);
+
+program
+  .command('bot')
+  .description('serve the Slack and Teams front doors (HTTP /slack/events and /api/messages)')
+  .action(async () => {
+    const { config, log } = context();
+    await runBot(config, log);
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -23,6 +23,14 @@ export interface WorkerDeps {
   taskQueue: string;
   /** Everything activities need: store, adapters, policies, logger. */
   deps: ActivityDeps;
+  /** Concurrency and cache sizes (PATCHOPS_WORKER_* variables); SDK defaults when absent. */
+  tuning?: WorkerTuning | undefined;
+}
+
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions?: number | undefined;
+  maxConcurrentWorkflowTaskExecutions?: number | undefined;
+  maxCachedWorkflows?: number | undefined;
 }
 
 let runtimeInstalled = false;
@@ -56,5 +64,6 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(deps.deps),
+    ...Object.fromEntries(Object.entries(deps.tuning ?? {}).filter(([, v]) => v !== undefined)),
   });
 }

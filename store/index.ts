@@ -1,4 +1,6 @@
 import { AuditRepository } from './audit.js';
+import { CardRepository } from './cards.js';
+import { ChatRepository } from './chat.js';
 import { ComplianceRepository } from './compliance.js';
 import { InventoryRepository } from './inventory.js';
 import { RecordsRepository } from './records.js';
@@ -12,6 +14,8 @@ export { InventoryRepository } from './inventory.js';
 export * from './rollouts.js';
 export { RecordsRepository } from './records.js';
 export { ComplianceRepository, type ComplianceRow } from './compliance.js';
+export * from './chat.js';
+export * from './cards.js';
 
 /** Every repository over one pool; activities receive this, never a raw pool. */
 export interface Store {
@@ -21,6 +25,8 @@ export interface Store {
   rollouts: RolloutRepository;
   records: RecordsRepository;
   compliance: ComplianceRepository;
+  chat: ChatRepository;
+  cards: CardRepository;
 }
 
 export function createStore(pool: Pool): Store {
@@ -31,5 +37,7 @@ export function createStore(pool: Pool): Store {
     rollouts: new RolloutRepository(pool),
     records: new RecordsRepository(pool),
     compliance: new ComplianceRepository(pool),
+    chat: new ChatRepository(pool),
+    cards: new CardRepository(pool),
   };
 }

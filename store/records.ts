@@ -1,6 +1,6 @@
 import type { Pool } from './pool.js';
 
-/** Tickets, chat messages and approval decisions: each row keyed by its idempotency key. */
+/** Tickets and approval decisions: each row keyed by its idempotency key. */
 export class RecordsRepository {
   constructor(private readonly pool: Pool) {}
 
@@ -32,36 +32,6 @@ export class RecordsRepository {
       `update tickets set status = $2, updated_at = now() where external_id = $1`,
       [externalId, status],
     );
-  }
-
-  async chatMessageExists(key: string): Promise<boolean> {
-    const res = await this.pool.query(`select 1 from chat_messages where idempotency_key = $1`, [
-      key,
-    ]);
-    return (res.rowCount ?? 0) > 0;
-  }
-
-  async saveChatMessage(m: {
-    platform: string;
-    conversation: string;
-    messageRef: string;
-    rolloutId: string;
-    purpose: string;
-    key: string;
-  }): Promise<void> {
-    await this.pool.query(
-      `insert into chat_messages (platform, conversation, message_ref, rollout_id, purpose, idempotency_key)
-       values ($1, $2, $3, $4, $5, $6) on conflict (idempotency_key) do nothing`,
-      [m.platform, m.conversation, m.messageRef, m.rolloutId, m.purpose, m.key],
-    );
-  }
-
-  async countChatMessages(rolloutId: string, purpose: string): Promise<number> {
-    const res = await this.pool.query<{ n: string }>(
-      `select count(*) as n from chat_messages where rollout_id = $1 and purpose = $2`,
-      [rolloutId, purpose],
-    );
-    return Number(res.rows[0]?.n ?? 0);
   }
 
   async saveApproval(a: {

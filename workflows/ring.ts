@@ -2,6 +2,7 @@ import {
   CancellationScope,
   ParentClosePolicy,
   condition,
+  patched,
   proxyActivities,
   startChild,
   workflowInfo,
@@ -34,6 +35,7 @@ export async function runRing(rolloutId: string, state: CycleState): Promise<Rin
   const running = new Map<string, Promise<void>>();
   let buffer: string[] = [];
   let finished = 0;
+  let alerted = false;
   const wf = workflowInfo().workflowId;
   // Children start inside this scope, so a cancel of the rollout reaches every running device.
   const scope = new CancellationScope();
@@ -90,6 +92,15 @@ export async function runRing(rolloutId: string, state: CycleState): Promise<Rin
     await condition(() => finished > seen || state.cancelled !== null);
     if (breakerTripped(progress, settings.circuitBreaker)) {
       state.haltReason = `circuit breaker: ${progress.failed} of ${progress.succeeded + progress.failed} devices failed in ring ${ringSettings.name}`;
+    }
+    // The first failure in a ring tells people, with Pause / Resume / Cancel on the alert.
+    if (!state.haltReason && !alerted && progress.failed > 0 && patched('ring-failure-alert')) {
+      alerted = true;
+      await acts.notify({
+        rolloutId,
+        kind: 'failure_alert',
+        idempotencyKey: `${wf}:failures:${ringSettings.name}`,
+      });
     }
   }
   // On cancel, running devices are cancelled (each records itself as cancelled); on halt

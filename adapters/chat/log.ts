@@ -5,10 +5,15 @@ import type { Notice, Notifier } from './types.js';
 export function createLogNotifier(log: Logger, onNotice?: (n: Notice) => void): Notifier {
   return {
     platform: 'cli',
-    post(notice) {
+    targets: () => Promise.resolve(['log']),
+    post(conversation, notice, { key }) {
       log.info({ rolloutId: notice.rolloutId, kind: notice.kind }, notice.text);
       onNotice?.(notice);
-      return Promise.resolve({ conversation: 'log', messageRef: notice.idempotencyKey });
+      return Promise.resolve({ conversation, messageRef: key });
+    },
+    update(message, notice) {
+      log.debug({ rolloutId: notice.rolloutId, message: message.messageRef }, 'card updated');
+      return Promise.resolve();
     },
   };
 }

@@ -1,10 +1,13 @@
-/** What activities tell people about a rollout; Slack and Teams implement this later. */
+import type { RolloutCard } from '../../bot/cards/model.js';
+
+/** What activities tell people about a rollout. */
 export type NoticeKind =
   | 'approval_request'
   | 'approval_reminder'
   | 'approval_escalation'
   | 'promotion_request'
   | 'halted'
+  | 'failure_alert'
   | 'progress'
   | 'summary';
 
@@ -12,12 +15,37 @@ export interface Notice {
   rolloutId: string;
   clientId: string;
   kind: NoticeKind;
+  /** Plain text: the whole message for text notices, the fallback for cards. */
   text: string;
-  idempotencyKey: string;
+  /** Present when the message is a card (the rollout card, a promotion request, an alert). */
+  card?: RolloutCard;
 }
 
+/** A message a notifier posted: its conversation and the platform's id of it. */
+export interface PostedMessage {
+  conversation: string;
+  messageRef: string;
+}
+
+/**
+ * A chat platform as activities see it. Implementations: log (CLI), Slack, Teams. Posting
+ * is at-least-once per call; the card publisher makes it once per key around it.
+ */
 export interface Notifier {
   readonly platform: 'cli' | 'slack' | 'teams';
-  /** Posts a notice; returns the platform's reference to the message. */
-  post(notice: Notice): Promise<{ conversation: string; messageRef: string }>;
+  /** Conversations a notice for this client goes to (may be none). */
+  targets(clientId: string): Promise<string[]>;
+  /** Posts a new message; `thread` replies under an earlier one where the platform can. */
+  post(
+    conversation: string,
+    notice: Notice,
+    opts: { key: string; thread?: PostedMessage | undefined },
+  ): Promise<PostedMessage>;
+  /** Replaces a posted message's content (cards updated in place). */
+  update(message: PostedMessage, notice: Notice): Promise<void>;
+  /**
+   * Looks for a message an earlier attempt posted under `key` but died before recording.
+   * Platforms that cannot search return undefined and the post is repeated.
+   */
+  find?(conversation: string, key: string): Promise<PostedMessage | undefined>;
 }

@@ -5,6 +5,7 @@
  *   npx tsx bench/rollout/run.ts [--sizes 100,1000,10000] [--concurrency 200]
  *                                [--timeout-min 45] [--only real|floor] [--batched]
  *                                [--json FILE]
+ *   npx tsx bench/rollout/run.ts --from a.json,b.json   (re-print saved results)
  *
  * For each size N, twice — the real rollout, then the floor — on a fresh throwaway
  * Temporal dev server (in memory) and a fresh worker process:
@@ -27,7 +28,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,7 @@ interface Options {
   timeoutMs: number;
   only: 'real' | 'floor' | undefined;
   json: string | undefined;
+  from: string[] | undefined;
   floorActivities: number | undefined;
   batched: boolean;
   worker: BenchWorkerOptions;
@@ -115,6 +117,7 @@ function parseOptions(): Options {
       'timeout-min': { type: 'string', default: '45' },
       only: { type: 'string' },
       json: { type: 'string' },
+      from: { type: 'string' },
       'floor-activities': { type: 'string' },
       batched: { type: 'boolean', default: false },
       'max-activities': { type: 'string', default: '200' },
@@ -141,6 +144,7 @@ function parseOptions(): Options {
     timeoutMs: int('timeout-min', values['timeout-min']) * 60_000,
     only,
     json: values.json,
+    from: values.from?.split(','),
     floorActivities:
       values['floor-activities'] === undefined
         ? undefined
@@ -580,6 +584,15 @@ function report(results: Measurement[], opts: Options): string {
 
 async function main(): Promise<void> {
   const opts = parseOptions();
+  if (opts.from) {
+    // Re-print the tables of earlier runs saved with --json (e.g. small sizes and 10,000 run apart).
+    const saved = opts.from.flatMap(
+      (file) => JSON.parse(readFileSync(file, 'utf8')) as Measurement[],
+    );
+    opts.sizes = [...new Set(saved.map((m) => m.devices))].sort((a, b) => a - b);
+    process.stdout.write(`${report(saved, opts)}\n`);
+    return;
+  }
   const scratch = mkdtempSync(path.join(tmpdir(), 'patchops-bench-'));
   chmodSync(scratch, 0o755); // embedded PostgreSQL runs as the postgres user when we are root
   let embedded: EmbeddedPostgresHandle | undefined;

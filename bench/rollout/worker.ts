@@ -118,7 +118,7 @@ async function main(): Promise<void> {
         failureRate: { perPatch: 0, perDevice: 0 },
       }),
       itsm: createLogItsm(log),
-      notifier: createLogNotifier(log),
+      notifiers: [createLogNotifier(log)],
       policies: [policy.policy],
       timing: { jobPollMs: config.jobPollMs, offlineRetryMs: 1_000 },
     };

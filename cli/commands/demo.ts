@@ -11,6 +11,8 @@ const FINAL = new Set(['completed', 'rejected', 'halted', 'cancelled']);
 export const DEMO_APPROVER = 'demo';
 /** Realistic but quick: scans take 1.5 s and install jobs 2.5 s of virtual time. */
 export const DEMO_SIMULATOR = { latencyMs: { scan: 1_500, job: 2_500 } };
+/** Offline demo devices are retried after this long (twice), then skipped. */
+export const DEMO_OFFLINE_RETRY_MS = 10_000;
 
 export function demoPolicy(): PolicyDocument {
   const file = new URL('../demo/demo-policy.yaml', import.meta.url);

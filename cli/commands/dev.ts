@@ -7,8 +7,9 @@ import { clearDevState, PROJECT_ROOT, writeDevState } from '../runtime.js';
 import { connectClient, connectWorker } from '../temporal/connect.js';
 import { startTemporal } from '../temporal/start.js';
 import { createWorker } from '../worker.js';
+import { startChat } from '../chat.js';
 import { buildActivityDeps } from '../deps.js';
-import { DEMO_SIMULATOR, runDemo } from './demo.js';
+import { DEMO_OFFLINE_RETRY_MS, DEMO_SIMULATOR, runDemo } from './demo.js';
 import { migrateUp } from '../../store/migrate.js';
 import { startEmbeddedPostgres } from '../../store/embedded.js';
 import { createPool, createStore } from '../../store/index.js';
@@ -102,6 +103,10 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
       store,
       log,
     );
+    // The demo policy has no maintenance windows, so an offline simulated device would wait
+    // the production default (1 h) between retries and the demo would hang on it.
+    if (config.adapters.rmm === 'simulator')
+      deps.timing = { ...deps.timing, offlineRetryMs: DEMO_OFFLINE_RETRY_MS };
     const connection = await connectWorker(config, target, log);
     cleanups.push(() => connection.close());
     const worker = await createWorker({
@@ -109,6 +114,7 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
       namespace: target.namespace,
       taskQueue: config.temporal.taskQueue,
       deps,
+      tuning: config.worker,
     });
     const running = worker.run();
     cleanups.push(async () => {
@@ -143,6 +149,21 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     if (uiUrl) out(`  Temporal UI  ${uiUrl}`);
     out(`  Worker       task queue ${config.temporal.taskQueue}, pid ${process.pid}`);
     out(`  Self-check   workflow ${checkId} wrote its audit event`);
+    if (config.chat.slack || config.chat.teams) {
+      const bot = await startChat({
+        config,
+        temporal: client,
+        taskQueue: config.temporal.taskQueue,
+        store,
+        policies: deps.policies,
+        log,
+      });
+      cleanups.push(() => bot.close());
+      out(
+        `  Chat         ${bot.server ? `${bot.server.url} (/slack/events, /api/messages)` : 'Slack Socket Mode'}`,
+      );
+    }
+    cleanups.push(async () => deps.publisher?.flush());
     if (opts.demo !== false) {
       out('');
       const clients = (await deps.rmm.listClients()).map((c) => c.id);

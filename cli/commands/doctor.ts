@@ -4,6 +4,8 @@ import { resolveTargets } from '../runtime.js';
 import { ping } from '../../store/pool.js';
 import { pendingMigrations } from '../../store/migrate.js';
 import { redactUrl } from '../logger.js';
+import { checkSlackScopes } from '../../bot/slack/scopes.js';
+import { slackWebClient } from '../../bot/slack/notifier.js';
 
 export type CheckState = 'ok' | 'down' | 'warn';
 
@@ -112,7 +114,33 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
     state: 'ok',
     detail: 'log-only ITSM, nothing to reach',
   });
+  results.push(await slackCheck(config));
+  if (config.chat.teams)
+    results.push({
+      part: 'teams',
+      state: config.chat.teams.authDisabled ? 'warn' : 'ok',
+      detail: config.chat.teams.authDisabled
+        ? 'authentication DISABLED (PATCHOPS_TEAMS_AUTH=disabled): local testing only'
+        : `app ${config.chat.teams.appId} (${config.chat.teams.appType}); tokens are checked when the bot starts`,
+    });
   return results;
+}
+
+async function slackCheck(config: Config): Promise<CheckResult> {
+  const slack = config.chat.slack;
+  if (!slack) return { part: 'slack', state: 'ok', detail: 'off (SLACK_BOT_TOKEN not set)' };
+  try {
+    const r = await withTimeout(checkSlackScopes(slackWebClient(slack)), 8_000, 'auth.test');
+    return r.missing.length
+      ? {
+          part: 'slack',
+          state: 'down',
+          detail: `${r.team}: the token lacks ${r.missing.join(', ')}; add them under OAuth & Permissions (or reinstall from bot/slack/manifest.yaml)`,
+        }
+      : { part: 'slack', state: 'ok', detail: `${r.team} as ${r.botUser}, every scope granted` };
+  } catch (err) {
+    return { part: 'slack', state: 'down', detail: `auth.test failed: ${message(err)}` };
+  }
 }
 
 export function formatDoctor(results: CheckResult[]): string {

@@ -22,11 +22,13 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
     log,
   );
   try {
+    const deps = buildActivityDeps(config, createStore(pool), log);
     const worker = await createWorker({
       connection,
       namespace: t.namespace,
       taskQueue: t.taskQueue,
-      deps: buildActivityDeps(config, createStore(pool), log),
+      deps,
+      tuning: config.worker,
     });
     log.info(
       { address: t.temporalAddress, namespace: t.namespace, taskQueue: t.taskQueue },
@@ -34,6 +36,7 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
     );
     // Worker.run() installs SIGINT/SIGTERM handlers that shut it down gracefully.
     await worker.run();
+    await deps.publisher?.flush(); // the last card updates go out before the process ends
   } finally {
     await connection.close();
     await pool.end();

@@ -11,7 +11,12 @@ describe('patchops dev demo', () => {
         PATCHOPS_DATA_DIR: dataDir,
         TEMPORAL_DEV_PORT: '0',
         TEMPORAL_DEV_UI_PORT: '0',
-        PATCHOPS_RMM_CONFIG: JSON.stringify({ clients: 2, devicesPerClient: 12 }),
+        // Offline devices included: with no maintenance windows they must not stall the demo.
+        PATCHOPS_RMM_CONFIG: JSON.stringify({
+          clients: 2,
+          devicesPerClient: 12,
+          offlineRate: 0.25,
+        }),
       }),
       300_000,
     );

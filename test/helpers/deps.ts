@@ -23,7 +23,7 @@ export function testDeps(
     log: testLog,
     rmm: opts.rmm ?? createSimulator(opts.simulator ?? { clients: 1, devicesPerClient: 20 }),
     itsm: createLogItsm(testLog),
-    notifier: createLogNotifier(testLog, (n) => notices.push(n)),
+    notifiers: [createLogNotifier(testLog, (n) => notices.push(n))],
     policies: opts.policies ?? [],
     timing: { jobPollMs: 50, offlineRetryMs: 1_000 },
     notices,

@@ -108,6 +108,11 @@ describe('patchCycle controls and safety nets', () => {
     assert.ok((state.rings[0]?.failed ?? 0) > 0);
     assert.equal(state.rings[1]?.started, 0);
     assert.equal((await s.db.store.rollouts.get('ctl-gate'))?.status, 'halted');
+    // The ring's first failure raised one alert (Pause / Resume / Cancel in chat), not one per failure.
+    const alerts = deps.notices.filter((n) => n.kind === 'failure_alert');
+    assert.equal(alerts.length, 1, deps.notices.map((n) => n.kind).join());
+    assert.equal(alerts[0]?.card?.kind, 'alert');
+    assert.deepEqual(alerts[0]?.card?.actions, ['pause', 'cancel']);
   });
 
   it('the circuit breaker halts a ring on the known-bad patch', async () => {

@@ -27,6 +27,7 @@ describe('embedded PostgreSQL', () => {
     assert.deepEqual(await migrateUp(first.url), [
       '1764000000000_initial-schema',
       '1764100000000_rollout-plan',
+      '1764200000000_chat',
     ]);
     let client = new pg.Client({ connectionString: first.url });
     await client.connect();

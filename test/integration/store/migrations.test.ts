@@ -14,10 +14,12 @@ describe("schema on the machine's PostgreSQL", () => {
     assert.deepEqual(await pendingMigrations(db.url), [
       '1764000000000_initial-schema',
       '1764100000000_rollout-plan',
+      '1764200000000_chat',
     ]);
     assert.deepEqual(await migrateUp(db.url), [
       '1764000000000_initial-schema',
       '1764100000000_rollout-plan',
+      '1764200000000_chat',
     ]);
     assert.deepEqual(await migrateUp(db.url), []);
     assert.deepEqual(await pendingMigrations(db.url), []);
@@ -35,6 +37,7 @@ describe("schema on the machine's PostgreSQL", () => {
       'approvals',
       'tickets',
       'chat_messages',
+      'chat_conversations',
       'audit_events',
     ]) {
       assert.ok(names.includes(t), `missing table ${t}`);

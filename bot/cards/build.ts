@@ -1,0 +1,136 @@
+import type { Store } from '../../store/index.js';
+import type { Progress, RolloutPhase } from '../../workflows/messages.js';
+import {
+  actionsFor,
+  isFinalPhase,
+  DETAILS_PAGE_SIZE,
+  SEVERITIES,
+  type CardKind,
+  type CardRing,
+  type PatchPage,
+  type RolloutCard,
+  type Severity,
+} from './model.js';
+
+const HEADLINE: Partial<Record<RolloutPhase, string>> = {
+  planning: 'Planning',
+  awaiting_approval: 'Approval needed',
+  deferred: 'Deferred — approval will be asked again',
+  waiting_window: 'Waiting for the maintenance window',
+  deploying: 'Deploying',
+  soaking: 'Soaking before the next ring',
+  awaiting_promotion: 'Waiting for promotion to the next ring',
+  verifying: 'Verifying by rescan',
+  reporting: 'Reporting',
+  completed: 'Completed',
+  rejected: 'Rejected',
+  halted: 'Halted',
+  cancelled: 'Cancelled',
+};
+
+const STATUS_PHASE: Record<string, RolloutPhase> = {
+  planning: 'planning',
+  awaiting_approval: 'awaiting_approval',
+  deploying: 'deploying',
+  paused: 'deploying',
+  verifying: 'verifying',
+  completed: 'completed',
+  rejected: 'rejected',
+  halted: 'halted',
+  cancelled: 'cancelled',
+  failed: 'halted',
+};
+
+export interface BuildOptions {
+  kind?: CardKind;
+  /** The workflow's own progress, when the caller has it (it wins over the store). */
+  progress?: Progress;
+  round?: number;
+  promoteRing?: string | null;
+  /** Override of the headline (alerts say what went wrong). */
+  headline?: string;
+}
+
+/** Builds the card for a rollout from PostgreSQL (and the workflow's progress when given). */
+export async function buildRolloutCard(
+  store: Store,
+  rolloutId: string,
+  opts: BuildOptions = {},
+): Promise<RolloutCard | undefined> {
+  const facts = await store.cards.facts(rolloutId);
+  if (!facts) return undefined;
+  const kind = opts.kind ?? 'rollout';
+  const p = opts.progress;
+  const phase: RolloutPhase =
+    p?.phase ?? (facts.phase as RolloutPhase | null) ?? STATUS_PHASE[facts.status] ?? 'planning';
+  const paused = p?.paused ?? facts.paused;
+  const rings: CardRing[] = (await store.rollouts.ringCounts(rolloutId)).map((r) => {
+    const c = r.counts;
+    const running = (c.deploying ?? 0) + (c.rebooting ?? 0) + (c.waiting_window ?? 0);
+    return {
+      name: r.ring,
+      devices: r.total,
+      succeeded: c.succeeded ?? 0,
+      failed: c.failed ?? 0,
+      skipped: (c.skipped ?? 0) + (c.offline ?? 0) + (c.cancelled ?? 0),
+      running,
+    };
+  });
+  const severity = Object.fromEntries(SEVERITIES.map((s) => [s, facts.severity[s] ?? 0])) as Record<
+    Severity,
+    number
+  >;
+  const summary = facts.summary as { window?: string; haltReason?: string; note?: string };
+  const haltReason = p?.haltReason ?? (phase === 'halted' ? (summary.note ?? null) : null);
+  return {
+    kind,
+    rolloutId,
+    clientId: facts.clientId,
+    clientName: facts.clientName,
+    phase,
+    paused,
+    headline:
+      opts.headline ??
+      `${HEADLINE[phase] ?? phase}${paused && !isFinalPhase(phase) ? ' (paused)' : ''}`,
+    patchCount: facts.patchCount,
+    deviceCount: facts.deviceCount,
+    severity,
+    highlights: facts.highlights,
+    kevCount: facts.kevCount,
+    cveCount: facts.cveCount,
+    rings,
+    currentRing: p?.currentRing ?? null,
+    window: summary.window ?? 'as the policy allows',
+    ticket: facts.ticket,
+    decision: facts.decision
+      ? {
+          decision: facts.decision.decision,
+          by: facts.decision.by,
+          via: facts.decision.via,
+          at: facts.decision.at.toISOString(),
+          reason: facts.decision.reason,
+        }
+      : null,
+    haltReason,
+    actions: actionsFor(kind, phase, paused),
+    round: opts.round ?? facts.round,
+    promoteRing: opts.promoteRing ?? null,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** One page of "View details". */
+export async function buildPatchPage(
+  store: Store,
+  rolloutId: string,
+  page: number,
+): Promise<PatchPage> {
+  const r = await store.cards.patchPage(rolloutId, page, DETAILS_PAGE_SIZE);
+  return {
+    rolloutId,
+    page,
+    pages: Math.max(1, Math.ceil(r.total / DETAILS_PAGE_SIZE)),
+    total: r.total,
+    patches: r.patches.map((x) => ({ ...x, severity: x.severity as Severity })),
+  };
+}

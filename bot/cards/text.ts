@@ -1,0 +1,64 @@
+import type { DEFER_DAYS, CardAction, CardRing, RolloutCard } from './model.js';
+
+/** Plain-text pieces both renderers share, so Slack and Teams say the same thing. */
+
+export const clip = (s: string, max: number): string =>
+  s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
+
+export function severityLine(c: RolloutCard): string {
+  const parts = (['critical', 'important', 'moderate', 'low'] as const)
+    .filter((s) => c.severity[s] > 0)
+    .map((s) => `${c.severity[s]} ${s}`);
+  return parts.length ? parts.join(' · ') : 'no rated patches';
+}
+
+export function ringLine(r: CardRing): string {
+  const done = r.succeeded + r.failed + r.skipped;
+  const bits = [`${done}/${r.devices} done`];
+  if (r.succeeded) bits.push(`${r.succeeded} ok`);
+  if (r.failed) bits.push(`${r.failed} failed`);
+  if (r.skipped) bits.push(`${r.skipped} skipped`);
+  if (r.running) bits.push(`${r.running} running`);
+  return `${r.name}: ${bits.join(', ')}`;
+}
+
+export function decisionLine(c: RolloutCard): string | null {
+  const d = c.decision;
+  if (!d) return null;
+  const verb =
+    d.decision === 'approve' ? 'Approved' : d.decision === 'reject' ? 'Rejected' : 'Deferred';
+  const who = d.by.replace(/^(slack|teams|cli):/, '');
+  return `${verb} by ${who} (${d.via}) at ${d.at.replace('T', ' ').slice(0, 16)} UTC${
+    d.reason ? ` — "${clip(d.reason, 300)}"` : ''
+  }`;
+}
+
+export function highlightLines(c: RolloutCard): string[] {
+  return c.highlights.map(
+    (h) =>
+      `${h.kev ? '[KEV] ' : ''}${h.patchId} ${clip(h.title, 80)} — ${h.cves.slice(0, 3).join(', ')}${
+        h.cves.length > 3 ? ` +${h.cves.length - 3}` : ''
+      }${h.cvss !== null ? ` (CVSS ${h.cvss.toFixed(1)})` : ''}`,
+  );
+}
+
+export const BUTTON_TEXT: Record<CardAction, string> = {
+  approve: 'Approve',
+  reject: 'Reject',
+  defer: 'Defer',
+  details: 'View details',
+  promote: 'Promote',
+  pause: 'Pause',
+  resume: 'Resume',
+  cancel: 'Cancel rollout',
+};
+
+export const deferLabel = (days: (typeof DEFER_DAYS)[number]): string =>
+  `Defer ${days} day${days === 1 ? '' : 's'}`;
+
+/** The card as one paragraph of text: notification fallbacks and the log notifier. */
+export function cardSummary(c: RolloutCard): string {
+  return `${c.headline}: rollout ${c.rolloutId} for ${c.clientName} — ${c.patchCount} patches (${severityLine(
+    c,
+  )}) on ${c.deviceCount} devices`;
+}

@@ -1,0 +1,178 @@
+import type bolt from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { buildPatchPage } from '../cards/build.js';
+import { detailsModal, rejectModal, renderBlocks } from '../cards/block-kit.js';
+import { decodeAction, type ActionPayload } from '../cards/model.js';
+import type { ChatUser } from '../commands/access.js';
+import { parseCommand, usage } from '../commands/parse.js';
+import type { Reply } from '../commands/runner.js';
+import { allowed, type SlackDeps } from './app.js';
+import { homeView } from './home.js';
+import { withRateLimit } from './retry.js';
+
+type App = InstanceType<typeof bolt.App>;
+
+interface HandlerDeps extends SlackDeps {
+  web: WebClient;
+  userOf(id: string, team: string | undefined): Promise<ChatUser>;
+}
+
+const NOT_HERE =
+  'patchops is not enabled in this channel or workspace. Ask an admin to add it to PATCHOPS_SLACK_ALLOWED_CHANNELS.';
+
+/** Every Slack listener. Each acks first (Slack's 3-second limit), then does the work. */
+export function registerSlackHandlers(app: App, d: HandlerDeps): void {
+  const { runner, log } = d;
+  const ephemeral = async (channel: string | undefined, user: string, text: string) => {
+    if (!channel) return;
+    await withRateLimit(() => d.web.chat.postEphemeral({ channel, user, text })).catch(
+      (err: unknown) => log.warn({ err }, 'ephemeral reply failed'),
+    );
+  };
+
+  app.command('/patch', async ({ command, ack, respond }) => {
+    await ack();
+    if (!allowed(d.config, command.team_id, command.channel_id)) {
+      await respond({ response_type: 'ephemeral', text: NOT_HERE });
+      return;
+    }
+    const user = await d.userOf(command.user_id, command.team_id);
+    const parsed = parseCommand(command.text);
+    let reply: Reply;
+    if (!parsed.ok) {
+      const may = await runner.mayChangeAnything(user);
+      reply = { ok: false, text: `${parsed.error}\n\nUsage:\n${usage('/patch ', may)}` };
+    } else {
+      const key = `slack:cmd:${command.team_id}:${command.trigger_id}`;
+      reply = await runner.run(user, parsed.command, key, '/patch ');
+    }
+    await respond({
+      response_type: 'ephemeral',
+      text: reply.text,
+      ...(reply.card ? { blocks: renderBlocks(reply.card) } : {}),
+    });
+    if (reply.refresh) await d.publisher.refreshNow(reply.refresh);
+  });
+
+  app.action(/^patchops\./, async ({ ack, body, action }) => {
+    await ack();
+    if (body.type !== 'block_actions') return;
+    const raw =
+      action.type === 'button'
+        ? action.value
+        : action.type === 'static_select'
+          ? action.selected_option.value
+          : undefined;
+    const payload = decodeAction(raw);
+    // The documented block_actions fields we use (Bolt types some of them loosely).
+    const b = body as unknown as {
+      channel?: { id?: string };
+      container?: { channel_id?: string };
+      team?: { id?: string } | null;
+      user: { id: string };
+      trigger_id: string;
+      view?: { id?: string };
+      message?: { ts?: string };
+    };
+    const channel = b.channel?.id ?? b.container?.channel_id;
+    if (!payload) return;
+    if (!allowed(d.config, b.team?.id, channel)) {
+      await ephemeral(channel, b.user.id, NOT_HERE);
+      return;
+    }
+    // One key per click; a redelivery of the same click carries the same action_ts.
+    const key = `slack:${b.team?.id}:${b.user.id}:${'action_ts' in action ? action.action_ts : b.trigger_id}`;
+    const user = await d.userOf(b.user.id, b.team?.id);
+    if (payload.action === 'details') {
+      const view = detailsModal(
+        await buildPatchPage(d.store, payload.rolloutId, payload.page ?? 0),
+      );
+      if (b.view?.id) await d.web.views.update({ view_id: b.view.id, view });
+      else await d.web.views.open({ trigger_id: b.trigger_id, view });
+      return;
+    }
+    if (payload.action === 'reject') {
+      await d.web.views.open({
+        trigger_id: b.trigger_id,
+        view: rejectModal(
+          payload.rolloutId,
+          payload.round ?? 0,
+          channel ?? '',
+          b.message?.ts ?? '',
+        ),
+      });
+      return;
+    }
+    const reply = await act(d, user, payload, key);
+    if (!reply.ok) await ephemeral(channel, b.user.id, reply.text);
+    if (reply.refresh) await d.publisher.refreshNow(reply.refresh);
+  });
+
+  app.view('patchops.reject', async ({ ack, body, view }) => {
+    const reason = view.state.values.reason?.value?.value?.trim() ?? '';
+    if (reason.length < 3) {
+      await ack({ response_action: 'errors', errors: { reason: 'Say why, in a few words.' } });
+      return;
+    }
+    await ack();
+    const meta = JSON.parse(view.private_metadata) as {
+      rolloutId: string;
+      round: number;
+      channel: string;
+    };
+    const user = await d.userOf(body.user.id, body.team?.id ?? undefined);
+    const reply = await runner.decide(
+      user,
+      { rolloutId: meta.rolloutId, decision: 'reject', reason, round: meta.round },
+      `slack:${body.team?.id}:${body.user.id}:view:${view.id}`,
+    );
+    if (!reply.ok) await ephemeral(meta.channel, body.user.id, reply.text);
+    if (reply.refresh) await d.publisher.refreshNow(reply.refresh);
+  });
+
+  app.event('app_home_opened', async ({ event, context, body }) => {
+    if (event.tab !== 'home') return;
+    if (!allowed(d.config, context.teamId, undefined)) return;
+    const retryNum = (context as { retryNum?: number }).retryNum ?? 0;
+    log.debug(
+      { user: event.user, retryNum, eventId: (body as { event_id?: string }).event_id },
+      'app home opened',
+    );
+    const user = await d.userOf(event.user, context.teamId);
+    const view = await homeView(d, user);
+    await withRateLimit(() => d.web.views.publish({ user_id: event.user, view }));
+  });
+}
+
+/** A click that became a decision or a control signal. */
+async function act(d: HandlerDeps, user: ChatUser, p: ActionPayload, key: string): Promise<Reply> {
+  switch (p.action) {
+    case 'approve':
+      return d.runner.decide(
+        user,
+        { rolloutId: p.rolloutId, decision: 'approve', round: p.round ?? 0 },
+        key,
+      );
+    case 'defer':
+      return d.runner.decide(
+        user,
+        {
+          rolloutId: p.rolloutId,
+          decision: 'defer',
+          round: p.round ?? 0,
+          deferMs: (p.days ?? 1) * 86_400_000,
+        },
+        key,
+      );
+    case 'promote':
+      return p.ring
+        ? d.runner.promote(user, p.rolloutId, p.ring, key)
+        : { ok: false, text: 'no ring to promote' };
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+      return d.runner.control(user, p.rolloutId, p.action, key);
+    default:
+      return { ok: false, text: `unsupported action ${p.action}` };
+  }
+}

@@ -1,0 +1,80 @@
+import type { View } from '@slack/types';
+import { percent } from '../../cli/format.js';
+import { esc } from '../cards/block-kit.js';
+import { clientsFor, type ChatUser } from '../commands/access.js';
+import type { SlackDeps } from './app.js';
+
+const section = (text: string) => ({
+  type: 'section' as const,
+  text: { type: 'mrkdwn' as const, text: text.slice(0, 3000) },
+});
+
+/** App Home: the user's pending approvals, running rollouts, compliance per client (≤ 100 blocks). */
+export async function homeView(
+  d: Pick<SlackDeps, 'store' | 'policies'>,
+  user: ChatUser,
+): Promise<View> {
+  const open = await d.store.cards.openRollouts(50);
+  const mine = new Set(clientsFor(d.policies, await d.store.cards.clientIds(), user));
+  const pending = open.filter((r) => r.phase === 'awaiting_approval' && mine.has(r.clientId));
+  const running = open.filter((r) => r.phase !== 'awaiting_approval');
+  const compliance = new Map<
+    string,
+    { devices: number; installed: number; applicable: number; breaches: number }
+  >();
+  for (const r of await d.store.compliance.snapshot()) {
+    const c = compliance.get(r.clientId) ?? {
+      devices: 0,
+      installed: 0,
+      applicable: 0,
+      breaches: 0,
+    };
+    c.devices += r.devices;
+    c.installed += r.installed;
+    c.applicable += r.applicable;
+    c.breaches += r.slaBreaches;
+    compliance.set(r.clientId, c);
+  }
+  const blocks = [
+    { type: 'header' as const, text: { type: 'plain_text' as const, text: 'patchops' } },
+    section(
+      `*Waiting for your approval* (${pending.length})\n${
+        pending.map((r) => `• \`${esc(r.id)}\` — ${esc(r.clientId)}`).join('\n') ||
+        (mine.size ? 'Nothing right now.' : '_You are not an approver for any client._')
+      }`,
+    ),
+    { type: 'divider' as const },
+    section(
+      `*Running rollouts* (${running.length})\n${
+        running
+          .slice(0, 30)
+          .map(
+            (r) =>
+              `• \`${esc(r.id)}\` — ${esc(r.clientId)}: ${r.phase}${r.paused ? ' (paused)' : ''}`,
+          )
+          .join('\n') || 'None.'
+      }`,
+    ),
+    { type: 'divider' as const },
+    section(
+      `*Compliance per client*\n${
+        [...compliance]
+          .map(
+            ([id, c]) =>
+              `• ${esc(id)}: ${percent(c.applicable ? c.installed / c.applicable : 1)} on ${c.devices} devices, ${c.breaches} SLA breaches`,
+          )
+          .join('\n') || 'No devices scanned yet.'
+      }`,
+    ),
+    {
+      type: 'context' as const,
+      elements: [
+        {
+          type: 'mrkdwn' as const,
+          text: `Updated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · /patch help`,
+        },
+      ],
+    },
+  ];
+  return { type: 'home', blocks };
+}

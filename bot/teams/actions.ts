@@ -1,0 +1,251 @@
+import { TurnContext, type Activity, type AdaptiveCardInvokeResponse } from 'botbuilder';
+import type { Logger } from 'pino';
+import type { PolicyDocument } from '../../domain/policy/index.js';
+import type { Store } from '../../store/index.js';
+import { buildPatchPage, buildRolloutCard } from '../cards/build.js';
+import {
+  decodeAction,
+  type ActionPayload,
+  type CardKind,
+  type RolloutCard,
+} from '../cards/model.js';
+import type { CardPublisher } from '../cards/publisher.js';
+import { mayDecide, type ChatUser } from '../commands/access.js';
+import type { CommandRunner, Reply } from '../commands/runner.js';
+import {
+  renderAdaptiveCard,
+  renderDetailsCard,
+  type AdaptiveCard,
+  type RefreshData,
+  type RenderOptions,
+} from './adaptive.js';
+import { baseConversationId, messageRefOf, type TeamsNotifier } from './notifier.js';
+
+export interface CardActionDeps {
+  runner: CommandRunner;
+  publisher: CardPublisher;
+  store: Store;
+  policies: readonly PolicyDocument[];
+  notifier: TeamsNotifier;
+  log: Logger;
+  /** Keeps work that outlives the turn (card updates after the invoke response) observable. */
+  track(work: Promise<unknown>): void;
+}
+
+/** The person behind an activity: AAD object id and tenant, never a display name. */
+export function userOf(a: Partial<Activity>): ChatUser {
+  const channelData = a.channelData as { tenant?: { id?: string } } | undefined;
+  return {
+    platform: 'teams',
+    // Without an AAD id nobody can be authorised; the id still names the caller in the audit.
+    id: a.from?.aadObjectId ?? `unknown:${a.from?.id ?? '?'}`,
+    tenant: a.conversation?.tenantId ?? channelData?.tenant?.id,
+    name: a.from?.name,
+  };
+}
+
+const KINDS = new Set<CardKind>(['rollout', 'promotion', 'alert']);
+const ID = /^[\w.:-]{1,200}$/;
+
+/** The refresh (and "Back") data of a card; undefined for anything we did not send. */
+export function parseRefresh(raw: unknown): RefreshData | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const o = raw as Record<string, unknown>;
+  if (typeof o.rolloutId !== 'string' || !ID.test(o.rolloutId)) return undefined;
+  const kind = KINDS.has(o.kind as CardKind) ? (o.kind as CardKind) : 'rollout';
+  return { rolloutId: o.rolloutId, kind, ...(typeof o.ring === 'string' ? { ring: o.ring } : {}) };
+}
+
+const cardResponse = (card: AdaptiveCard): AdaptiveCardInvokeResponse => ({
+  statusCode: 200,
+  type: 'application/vnd.microsoft.card.adaptive',
+  value: card,
+});
+/** A message instead of a card: Teams shows it to the clicker and leaves the card as it is. */
+export const messageResponse = (text: string): AdaptiveCardInvokeResponse => ({
+  statusCode: 200,
+  type: 'application/vnd.microsoft.activity.message',
+  value: text as unknown as Record<string, unknown>,
+});
+
+/**
+ * What a card button does, for both ways Teams delivers a click: the Universal Actions invoke
+ * (answered with a card that replaces the clicked one for the clicker) and the Action.Submit
+ * fallback (a message; the reply is a new message). Either way every posted copy of the card is
+ * then updated for everyone.
+ */
+export class TeamsCardActions {
+  constructor(private readonly d: CardActionDeps) {}
+
+  /** The card a message of this kind shows now. */
+  async current(
+    rolloutId: string,
+    kind: CardKind,
+    ring?: string,
+  ): Promise<RolloutCard | undefined> {
+    const progress = await this.d.runner.progress(rolloutId);
+    const card = await buildRolloutCard(this.d.store, rolloutId, {
+      kind,
+      ...(progress ? { progress } : {}),
+      ...(ring ? { promoteRing: ring } : {}),
+    });
+    if (card && kind === 'alert')
+      card.headline = card.phase === 'halted' ? 'Halted' : 'Failures in ring';
+    return card;
+  }
+
+  /** A card as everyone sees it (refreshed on sight for the client's approvers). */
+  render(card: RolloutCard): AdaptiveCard {
+    return this.d.notifier.render(card);
+  }
+
+  /** Re-renders every posted copy of a rollout's cards after the turn (a command changed it). */
+  refreshLater(rolloutId: string): void {
+    this.d.track(
+      this.d.publisher
+        .refreshNow(rolloutId)
+        .catch((err: unknown) => this.d.log.warn({ err, rolloutId }, 'teams card update failed')),
+    );
+  }
+
+  /** The user's own view: people who may not decide see the facts and "View details" only. */
+  private viewFor(user: ChatUser, card: RolloutCard): RenderOptions['notice'] {
+    if (mayDecide(this.d.policies, card.clientId, user)) return undefined;
+    card.actions = card.actions.filter((a) => a === 'details');
+    return {
+      tone: 'info',
+      text: `View only: you are not an approver for client ${card.clientId}.`,
+    };
+  }
+
+  /** `adaptiveCard/action`: refresh, details paging, and the decisions. */
+  async invoke(ctx: TurnContext, verb: string, data: unknown): Promise<AdaptiveCardInvokeResponse> {
+    const user = userOf(ctx.activity);
+    if (verb === 'refresh') {
+      const r = parseRefresh(data);
+      const card = r && (await this.current(r.rolloutId, r.kind, r.ring));
+      if (!card) return messageResponse('This rollout is no longer known to patchops.');
+      const notice = this.viewFor(user, card);
+      // The refreshed card keeps its refresh, so approvers' views stay current.
+      return cardResponse(this.d.notifier.render(card, { notice }));
+    }
+    const p = decodeAction(data);
+    if (!p)
+      return {
+        statusCode: 400,
+        type: 'application/vnd.microsoft.error',
+        value: { code: 'BadRequest', message: 'This button was not sent by patchops.' },
+      };
+    const kind = parseRefresh(data)?.kind ?? 'rollout';
+    if (p.action === 'details')
+      return cardResponse(
+        renderDetailsCard(await buildPatchPage(this.d.store, p.rolloutId, p.page ?? 0), { kind }),
+      );
+    const reply = await this.act(user, p, reasonOf(data), `teams:${ctx.activity.id}`);
+    const card = await this.current(p.rolloutId, kind, p.ring);
+    if (!card) return messageResponse(reply.text);
+    if (reply.ok) this.afterTurn(ctx.activity, p.rolloutId, kind, p.ring);
+    // No refresh on the clicker's copy: an immediate auto-refresh would hide the notice.
+    return cardResponse(
+      renderAdaptiveCard(card, {
+        notice: { tone: reply.ok ? 'good' : 'attention', text: reply.text },
+      }),
+    );
+  }
+
+  /** Action.Submit fallback: the same click as a message; answers with text and the card. */
+  async submit(ctx: TurnContext, value: unknown): Promise<void> {
+    const p = decodeAction(value);
+    const kind = parseRefresh(value)?.kind ?? 'rollout';
+    if (p?.action === 'details') {
+      const page = await buildPatchPage(this.d.store, p.rolloutId, p.page ?? 0);
+      await ctx.sendActivity(attachment(renderDetailsCard(page, { kind })));
+      return;
+    }
+    if (!p) {
+      const r = parseRefresh(value);
+      const card = r && (await this.current(r.rolloutId, r.kind, r.ring));
+      await ctx.sendActivity(
+        card ? attachment(this.d.notifier.render(card)) : 'That card is not one patchops knows.',
+      );
+      return;
+    }
+    const reply = await this.act(
+      userOf(ctx.activity),
+      p,
+      reasonOf(value),
+      `teams:${ctx.activity.id}`,
+    );
+    await ctx.sendActivity({ type: 'message', text: reply.text, textFormat: 'markdown' });
+    if (reply.ok) this.afterTurn(ctx.activity, p.rolloutId, kind, p.ring);
+  }
+
+  /** One click → one runner call; the runner authorises, audits and keeps it exactly-once. */
+  async act(user: ChatUser, p: ActionPayload, reason: string, key: string): Promise<Reply> {
+    const { runner } = this.d;
+    const base = { rolloutId: p.rolloutId, ...(p.round !== undefined ? { round: p.round } : {}) };
+    switch (p.action) {
+      case 'approve':
+        return runner.decide(user, { ...base, decision: 'approve' }, key);
+      case 'reject':
+        if (!reason)
+          return { ok: false, text: 'Rejecting needs a reason: open Reject and say why.' };
+        return runner.decide(user, { ...base, decision: 'reject', reason }, key);
+      case 'defer':
+        return runner.decide(
+          user,
+          { ...base, decision: 'defer', deferMs: (p.days ?? 1) * 86_400_000 },
+          key,
+        );
+      case 'promote':
+        if (!p.ring) return { ok: false, text: 'This promote button names no ring.' };
+        return runner.promote(user, p.rolloutId, p.ring, key);
+      case 'pause':
+      case 'resume':
+      case 'cancel':
+        return runner.control(user, p.rolloutId, p.action, key);
+      case 'details':
+        return { ok: true, text: '' };
+    }
+  }
+
+  /**
+   * After the response: the clicked message for everyone, then every posted copy. A card we
+   * posted is updated by the publisher from its stored reference; one sent as a command reply
+   * (not recorded) is updated here through the reference of the click. The TurnContext is gone
+   * by then (botbuilder revokes it), so this works from plain data.
+   */
+  private afterTurn(a: Partial<Activity>, rolloutId: string, kind: CardKind, ring?: string): void {
+    const reference = TurnContext.getConversationReference(a);
+    const clicked = a.replyToId;
+    const conversation = a.conversation?.id ?? '';
+    const work = async () => {
+      if (clicked) {
+        const ref = messageRefOf(conversation, clicked);
+        const known = await this.d.store.chat.messageByRef(
+          'teams',
+          baseConversationId(conversation),
+          ref,
+        );
+        const card = known ? undefined : await this.current(rolloutId, kind, ring);
+        if (card) await this.d.notifier.updateAt(reference, clicked, card);
+      }
+      await this.d.publisher.refreshNow(rolloutId);
+    };
+    this.d.track(
+      work().catch((err: unknown) =>
+        this.d.log.warn({ err, rolloutId }, 'teams card update failed'),
+      ),
+    );
+  }
+}
+
+const reasonOf = (data: unknown): string => {
+  const r = (data as { reason?: unknown } | null)?.reason;
+  return typeof r === 'string' ? r.trim().slice(0, 500) : '';
+};
+
+export const attachment = (card: AdaptiveCard): Partial<Activity> => ({
+  type: 'message',
+  attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }],
+});

@@ -1,0 +1,210 @@
+import {
+  TeamsActivityHandler,
+  TurnContext,
+  type Activity,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type CloudAdapter,
+} from 'botbuilder';
+import type { Logger } from 'pino';
+import type { TeamsConfig } from '../../cli/config-chat.js';
+import type { PolicyDocument } from '../../domain/policy/index.js';
+import type { Store } from '../../store/index.js';
+import type { CardPublisher } from '../cards/publisher.js';
+import { parseCommand } from '../commands/parse.js';
+import type { CommandRunner } from '../commands/runner.js';
+import type { RouteHandler } from '../server.js';
+import { TeamsCardActions, attachment, messageResponse, userOf } from './actions.js';
+import { createTeamsAdapter, type TeamsAuthOverrides } from './adapter.js';
+import { BotResponse, readBotRequest } from './http.js';
+import {
+  CARD_CONVERSATION_TYPES,
+  baseConversationId,
+  createTeamsNotifier,
+  storedReference,
+  type TeamsNotifier,
+} from './notifier.js';
+
+export interface TeamsDeps {
+  config: TeamsConfig;
+  runner: CommandRunner;
+  /** Must hold a Teams notifier (this front door's or another built the same way) to update Teams cards. */
+  publisher: CardPublisher;
+  store: Store;
+  /** The loaded policies: who approves for which client (card refresh lists, view-only cards). */
+  policies: readonly PolicyDocument[];
+  log: Logger;
+  /** botbuilder authentication settings over the defaults (sovereign clouds; tests' OpenID metadata). */
+  authOverrides?: TeamsAuthOverrides;
+}
+
+export interface TeamsFrontDoor {
+  /** POST /api/messages, for bot/server.ts. */
+  handler: RouteHandler;
+  notifier: TeamsNotifier;
+  adapter: CloudAdapter;
+  bot: PatchopsTeamsBot;
+  /** Resolves when card updates started after invoke responses are done (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+/** The command text of a message: the bot's @mention and any other `<at>…</at>` markup removed. */
+export function commandText(a: Partial<Activity>): string {
+  const copy = { ...a } as Activity; // removeRecipientMention rewrites activity.text
+  const text = (a.recipient ? TurnContext.removeRecipientMention(copy) : a.text) ?? '';
+  return text
+    .replace(/<at[^>]*>.*?<\/at>/gis, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const paragraphs = (text: string) => text.replace(/\n/g, '\n\n');
+
+/**
+ * patchops in Teams: remembers where it is installed, answers commands, and turns card clicks
+ * into the same runner calls Slack makes. Every Teams-specific line lives in bot/teams.
+ */
+export class PatchopsTeamsBot extends TeamsActivityHandler {
+  constructor(
+    private readonly d: Omit<TeamsDeps, 'config' | 'authOverrides'>,
+    private readonly actions: TeamsCardActions,
+  ) {
+    super();
+    this.onMembersAdded(async (ctx, next) => {
+      const bot = ctx.activity.recipient?.id;
+      if (ctx.activity.membersAdded?.some((m) => m.id === bot)) {
+        await this.installed(ctx);
+        await this.welcome(ctx);
+      }
+      await next();
+    });
+    this.onMembersRemoved(async (ctx, next) => {
+      const bot = ctx.activity.recipient?.id;
+      if (ctx.activity.membersRemoved?.some((m) => m.id === bot)) await this.removed(ctx);
+      await next();
+    });
+    // Teams sends installationUpdate next to the conversationUpdate; saving twice is an upsert.
+    this.onInstallationUpdateAdd(async (ctx, next) => {
+      await this.installed(ctx);
+      await next();
+    });
+    this.onInstallationUpdateRemove(async (ctx, next) => {
+      await this.removed(ctx);
+      await next();
+    });
+    this.onMessage(async (ctx, next) => {
+      await this.message(ctx);
+      await next();
+    });
+  }
+
+  private async installed(ctx: TurnContext, quiet = false): Promise<void> {
+    const a = ctx.activity;
+    const tenant = userOf(a).tenant ?? null;
+    await this.d.store.chat.saveConversation({
+      platform: 'teams',
+      conversationId: baseConversationId(a.conversation.id),
+      tenantId: tenant,
+      conversationType: a.conversation.conversationType ?? 'personal',
+      reference: storedReference(a),
+      ...(a.from?.aadObjectId ? { installedBy: `teams:${a.from.aadObjectId}` } : {}),
+    });
+    if (!quiet)
+      this.d.log.info(
+        { conversation: a.conversation.id, type: a.conversation.conversationType, tenant },
+        'teams conversation installed',
+      );
+  }
+
+  private async removed(ctx: TurnContext): Promise<void> {
+    const id = baseConversationId(ctx.activity.conversation.id);
+    await this.d.store.chat.removeConversation('teams', id);
+    this.d.log.info({ conversation: id }, 'teams conversation removed');
+  }
+
+  private async welcome(ctx: TurnContext): Promise<void> {
+    const shared = CARD_CONVERSATION_TYPES.has(ctx.activity.conversation.conversationType);
+    const help = await this.d.runner.help(userOf(ctx.activity), shared ? '@patchops ' : '');
+    await ctx.sendActivity({
+      type: 'message',
+      textFormat: 'markdown',
+      text: paragraphs(
+        `Hi, I am patchops. ${
+          shared
+            ? 'Approval cards for clients whose Teams approvers are in this tenant appear here.'
+            : 'Approval cards go to team channels; here you can run commands.'
+        }\n${help.text}`,
+      ),
+    });
+  }
+
+  private async message(ctx: TurnContext): Promise<void> {
+    const a = ctx.activity;
+    const text = commandText(a);
+    if (a.value && typeof a.value === 'object' && !text) {
+      await this.actions.submit(ctx, a.value); // Action.Submit fallback of a card button
+      return;
+    }
+    // A conversation the bot joined before this database existed is remembered from here on.
+    if (CARD_CONVERSATION_TYPES.has(a.conversation.conversationType))
+      await this.installed(ctx, true);
+    const parsed = parseCommand(text);
+    if (!parsed.ok) {
+      await ctx.sendActivity(`${parsed.error}. Try \`help\`.`);
+      return;
+    }
+    const reply = await this.d.runner.run(userOf(a), parsed.command, `teams:${a.id}`, '');
+    await ctx.sendActivity({
+      type: 'message',
+      textFormat: 'markdown',
+      text: paragraphs(reply.text),
+    });
+    if (reply.card) await ctx.sendActivity(attachment(this.actions.render(reply.card)));
+    if (reply.refresh) this.actions.refreshLater(reply.refresh);
+  }
+
+  protected override async onAdaptiveCardInvoke(
+    ctx: TurnContext,
+    value: AdaptiveCardInvokeValue,
+  ): Promise<AdaptiveCardInvokeResponse> {
+    try {
+      return await this.actions.invoke(ctx, value.action.verb, value.action.data);
+    } catch (err) {
+      // Without an invoke response Teams shows the clicker a bare error; say what happened.
+      this.d.log.error({ err, verb: value.action.verb }, 'teams card action failed');
+      return messageResponse('patchops could not do that just now; try again in a minute.');
+    }
+  }
+}
+
+/** The Teams front door: CloudAdapter (JWT-validated unless auth is disabled), bot and notifier. */
+export function createTeamsFrontDoor(deps: TeamsDeps): TeamsFrontDoor {
+  const { adapter, appId } = createTeamsAdapter(deps.config, deps.log, deps.authOverrides);
+  const notifier = createTeamsNotifier({ adapter, appId, ...deps });
+  const pending = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    pending.add(work);
+    const done = () => void pending.delete(work);
+    void work.then(done, done);
+  };
+  const actions = new TeamsCardActions({ ...deps, notifier, track });
+  const bot = new PatchopsTeamsBot(deps, actions);
+  const handler: RouteHandler = async (req, res) => {
+    const request = await readBotRequest(req);
+    if ('tooLarge' in request) {
+      res.writeHead(413, { 'content-type': 'text/plain' }).end('activity too large');
+      return;
+    }
+    await adapter.process(request, new BotResponse(res), (ctx) => bot.run(ctx));
+  };
+  return {
+    handler,
+    notifier,
+    adapter,
+    bot,
+    idle: async () => {
+      while (pending.size) await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import type { Pool } from './pool.js';
+
+export type ChatPlatform = 'slack' | 'teams';
+
+export interface ChatConversation {
+  platform: ChatPlatform;
+  conversationId: string;
+  tenantId: string | null;
+  conversationType: string;
+  /** The platform's own reference (Teams: a ConversationReference), stored verbatim. */
+  reference: Record<string, unknown>;
+}
+
+export interface ChatMessageRef {
+  platform: string;
+  conversation: string;
+  messageRef: string | null;
+  purpose: string;
+  key: string;
+}
+
+interface MessageRow {
+  platform: string;
+  conversation: string;
+  message_ref: string | null;
+  purpose: string;
+  idempotency_key: string;
+}
+const toRef = (r: MessageRow): ChatMessageRef => ({
+  platform: r.platform,
+  conversation: r.conversation,
+  messageRef: r.message_ref,
+  purpose: r.purpose,
+  key: r.idempotency_key,
+});
+
+interface ConversationRow {
+  conversation_id: string;
+  tenant_id: string | null;
+  conversation_type: string;
+  reference: Record<string, unknown>;
+}
+const toConversation = (platform: ChatPlatform, r: ConversationRow): ChatConversation => ({
+  platform,
+  conversationId: r.conversation_id,
+  tenantId: r.tenant_id,
+  conversationType: r.conversation_type,
+  reference: r.reference,
+});
+
+/** Chat conversations the bot may post to, and the messages it posted (claimed, then completed). */
+export class ChatRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async saveConversation(c: ChatConversation & { installedBy?: string }): Promise<void> {
+    await this.pool.query(
+      `insert into chat_conversations (platform, conversation_id, tenant_id, conversation_type, reference, installed_by)
+       values ($1, $2, $3, $4, $5, $6)
+       on conflict (platform, conversation_id) do update
+         set reference = excluded.reference, tenant_id = excluded.tenant_id,
+             conversation_type = excluded.conversation_type, removed_at = null`,
+      [
+        c.platform,
+        c.conversationId,
+        c.tenantId,
+        c.conversationType,
+        JSON.stringify(c.reference),
+        c.installedBy ?? null,
+      ],
+    );
+  }
+
+  async removeConversation(platform: ChatPlatform, conversationId: string): Promise<void> {
+    await this.pool.query(
+      `update chat_conversations set removed_at = now() where platform = $1 and conversation_id = $2`,
+      [platform, conversationId],
+    );
+  }
+
+  async conversations(platform: ChatPlatform): Promise<ChatConversation[]> {
+    const res = await this.pool.query<ConversationRow>(
+      `select conversation_id, tenant_id, conversation_type, reference from chat_conversations
+       where platform = $1 and removed_at is null order by installed_at`,
+      [platform],
+    );
+    return res.rows.map((r) => toConversation(platform, r));
+  }
+
+  async conversation(
+    platform: ChatPlatform,
+    conversationId: string,
+  ): Promise<ChatConversation | undefined> {
+    const res = await this.pool.query<ConversationRow>(
+      `select conversation_id, tenant_id, conversation_type, reference from chat_conversations
+       where platform = $1 and conversation_id = $2 and removed_at is null`,
+      [platform, conversationId],
+    );
+    return res.rows[0] && toConversation(platform, res.rows[0]);
+  }
+
+  /**
+   * Claims a message key before posting. Returns the existing row when the key was
+   * claimed before (posted, or claimed by an attempt that may have posted).
+   */
+  async claimMessage(m: {
+    platform: string;
+    conversation: string;
+    rolloutId: string;
+    purpose: string;
+    key: string;
+    threadRef?: string | null;
+  }): Promise<{ claimed: true } | { claimed: false; existing: ChatMessageRef }> {
+    const res = await this.pool.query(
+      `insert into chat_messages (platform, conversation, message_ref, rollout_id, purpose, idempotency_key, thread_ref)
+       values ($1, $2, null, $3, $4, $5, $6) on conflict (idempotency_key) do nothing`,
+      [m.platform, m.conversation, m.rolloutId, m.purpose, m.key, m.threadRef ?? null],
+    );
+    if ((res.rowCount ?? 0) > 0) return { claimed: true };
+    const existing = await this.pool.query<MessageRow>(
+      `select platform, conversation, message_ref, purpose, idempotency_key from chat_messages where idempotency_key = $1`,
+      [m.key],
+    );
+    return { claimed: false, existing: toRef(existing.rows[0]!) };
+  }
+
+  async completeMessage(key: string, messageRef: string): Promise<void> {
+    await this.pool.query(
+      `update chat_messages set message_ref = $2, updated_at = now() where idempotency_key = $1`,
+      [key, messageRef],
+    );
+  }
+
+  /** Messages of a rollout with one of these purposes that were posted (have a reference). */
+  async messages(
+    rolloutId: string,
+    purposes: string[],
+    platform?: string,
+  ): Promise<ChatMessageRef[]> {
+    const res = await this.pool.query<MessageRow>(
+      `select platform, conversation, message_ref, purpose, idempotency_key from chat_messages
+       where rollout_id = $1 and purpose = any($2) and message_ref is not null
+         and ($3::text is null or platform = $3) order by id`,
+      [rolloutId, purposes, platform ?? null],
+    );
+    return res.rows.map(toRef);
+  }
+
+  /** The rollout a posted message belongs to (a click names the message it came from). */
+  async messageByRef(platform: string, conversation: string, messageRef: string) {
+    const res = await this.pool.query<MessageRow & { rollout_id: string | null }>(
+      `select platform, conversation, message_ref, purpose, idempotency_key, rollout_id from chat_messages
+       where platform = $1 and conversation = $2 and message_ref = $3`,
+      [platform, conversation, messageRef],
+    );
+    const r = res.rows[0];
+    return r ? { ...toRef(r), rolloutId: r.rollout_id } : undefined;
+  }
+}

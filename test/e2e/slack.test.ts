@@ -1,0 +1,347 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { CardPublisher } from '../../bot/cards/publisher.js';
+import { CommandRunner } from '../../bot/commands/runner.js';
+import { startBotServer, type BotServer } from '../../bot/server.js';
+import { createSlackFrontDoor } from '../../bot/slack/app.js';
+import { createSlackNotifier, slackWebClient } from '../../bot/slack/notifier.js';
+import type { SlackConfig } from '../../cli/config-chat.js';
+import { progressQuery } from '../../workflows/messages.js';
+import { postToBolt } from '../fakes/slack/sign.js';
+import {
+  appHomeOpened,
+  blockActions,
+  slashCommand,
+  urlVerification,
+  viewSubmission,
+} from '../fakes/slack/payloads.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack/web-api.js';
+import { policy, testDeps } from '../helpers/deps.js';
+import { rolloutSuite } from '../helpers/rollout-suite.js';
+import { testLog } from '../helpers/temporal.js';
+
+const SECRET = 'e2e-signing-secret';
+const CHANNEL = 'C0001';
+const APPROVER = 'U0001'; // listed by id
+const GROUP_APPROVER = 'U0002'; // member of the approvers user group
+const OUTSIDER = 'U0003';
+const RUN = Date.now().toString(36);
+const REJECT_ID = `rollout-slack-reject-${RUN}`;
+
+const approvalPolicy = policy(`
+scope: { level: global }
+approval: { default: needs_approval }
+rings:
+  - { name: pilot, members: { percent: 30 }, soak: 0s, successThreshold: 0.5, concurrency: 5 }
+  - { name: broad, members: { percent: 70 }, soak: 0s, successThreshold: 0.5, concurrency: 10 }
+windows: []
+approvers: { slack: { users: [${APPROVER}], usergroups: [S0APPROVE] } }
+approvalTimeout: { after: 10m, remindEvery: 5m, outcome: reject }
+circuitBreaker: { maxFailureRate: 0.9, minSamples: 5 }
+reboot: { mode: if_required, userDeferrals: 0 }
+`);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms = 30_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** A response_url sink: Slack's side of `respond()`. */
+async function responseSink(): Promise<{ url: string; bodies: unknown[]; server: Server }> {
+  const bodies: unknown[] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(raw || '{}'));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`,
+    bodies,
+    server,
+  };
+}
+
+const cardOf = (fake: FakeSlack, rolloutId: string) =>
+  (fake.messages.get(CHANNEL) ?? []).find(
+    (m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(rolloutId),
+  );
+
+describe('Slack front door with the real Bolt receiver, worker and dev server', () => {
+  const s = rolloutSuite();
+  let fake: FakeSlack;
+  let server: BotServer;
+  let sink: Awaited<ReturnType<typeof responseSink>>;
+  let events: string;
+  let config: SlackConfig;
+  let publisher: CardPublisher;
+
+  before(async () => {
+    fake = await startFakeSlack({
+      usergroups: { S0APPROVE: [GROUP_APPROVER] },
+      channels: [{ id: CHANNEL, name: 'patching', members: [APPROVER, GROUP_APPROVER, OUTSIDER] }],
+    });
+    sink = await responseSink();
+    config = {
+      botToken: 'xoxb-test',
+      signingSecret: SECRET,
+      appToken: undefined,
+      mode: 'http',
+      apiUrl: fake.url,
+      channels: { '*': CHANNEL },
+      allowedChannels: [],
+      allowedTeams: ['T0001'],
+    };
+    const notifier = createSlackNotifier(config, slackWebClient(config));
+    publisher = new CardPublisher({
+      store: s.db.store,
+      notifiers: [notifier],
+      log: testLog,
+      updateIntervalMs: 100,
+    });
+    const runner = new CommandRunner({
+      temporal: s.t.client,
+      taskQueue: s.t.taskQueue,
+      store: s.db.store,
+      policies: [approvalPolicy],
+      log: testLog,
+    });
+    const front = createSlackFrontDoor({
+      config,
+      runner,
+      publisher,
+      store: s.db.store,
+      policies: [approvalPolicy],
+      log: testLog,
+    });
+    server = await startBotServer({ slack: front.handler }, '127.0.0.1', 0, (err) =>
+      testLog.error({ err }),
+    );
+    events = `${server.url}/slack/events`;
+  });
+  after(async () => {
+    await server.close();
+    await publisher.flush();
+    await fake.close();
+    sink.server.close();
+  });
+
+  const workerDeps = () => {
+    const deps = testDeps(s.db.store, {
+      policies: [approvalPolicy],
+      simulator: { clients: 1, devicesPerClient: 12, knownBadPatch: false, offlineRate: 0 },
+    });
+    deps.notifiers.push(createSlackNotifier(config, slackWebClient(config)));
+    deps.timing = { ...deps.timing, cardUpdateMs: 100 };
+    return deps;
+  };
+
+  it('answers url_verification and refuses forged, stale and future-dated requests', async () => {
+    const ok = await postToBolt(events, SECRET, urlVerification('chal-123'));
+    assert.equal(ok.status, 200);
+    assert.match(ok.body, /chal-123/);
+    const before = fake.calls.length;
+    const click = () =>
+      slashCommand({
+        command: '/patch',
+        text: 'rollout acme',
+        user: APPROVER,
+        channel: CHANNEL,
+        responseUrl: sink.url,
+      });
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal((await postToBolt(events, 'wrong-secret', click())).status, 401);
+    assert.equal(
+      (await postToBolt(events, SECRET, click(), { signature: 'v0=deadbeef' })).status,
+      401,
+    );
+    assert.equal(
+      (await postToBolt(events, SECRET, click(), { timestamp: now - 10 * 60 })).status,
+      401,
+    );
+    assert.equal(
+      (await postToBolt(events, SECRET, click(), { timestamp: now + 10 * 60 })).status,
+      401,
+    );
+    await sleep(300);
+    assert.equal(fake.calls.length, before, 'no Slack call was made for a refused request');
+    const started = s.t.client.workflow.list({ query: `TaskQueue = '${s.t.taskQueue}'` });
+    for await (const wf of started) assert.fail(`a refused request started ${wf.workflowId}`);
+    assert.equal(sink.bodies.length, 0);
+  });
+
+  it('card → outsider refused → 20 duplicate clicks → one decision → card updated in place', async () => {
+    const deps = workerDeps();
+    const id = `rollout-slack-e2e-${RUN}`;
+    await s.t.withWorker(deps, async () => {
+      const handle = await s.start(id);
+      const card = await until('the approval card', () => {
+        const m = cardOf(fake, id);
+        return m && JSON.stringify(m.blocks).includes('patchops.approve') ? m : undefined;
+      });
+      const approveValue = JSON.stringify({ action: 'approve', rolloutId: id, round: 0 });
+      const click = (user: string) =>
+        blockActions({
+          user,
+          channel: CHANNEL,
+          messageTs: card.ts,
+          actionId: 'patchops.approve',
+          value: approveValue,
+        });
+
+      // An outsider: acked, told why (ephemeral), audited, and nothing decided.
+      const refused = await postToBolt(events, SECRET, click(OUTSIDER));
+      assert.equal(refused.status, 200);
+      const eph = await until('the ephemeral refusal', () =>
+        fake.ephemerals.find((e) => e.user === OUTSIDER),
+      );
+      assert.match(eph.text, /not an approver for client acme/);
+      assert.equal((await handle.query(progressQuery)).phase, 'awaiting_approval');
+      const audit = await s.db.pool.query(
+        `select actor from audit_events where action = 'chat.unauthorised'`,
+      );
+      assert.deepEqual(audit.rows, [{ actor: `slack:${OUTSIDER}` }]);
+
+      // The same click delivered 20 times (some as retries) plus separate double clicks.
+      const same = click(GROUP_APPROVER);
+      const acks = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          i % 2 === 0
+            ? postToBolt(events, SECRET, same, { retryNum: i / 2, retryReason: 'http_timeout' })
+            : postToBolt(events, SECRET, click(GROUP_APPROVER)),
+        ),
+      );
+      for (const a of acks) assert.equal(a.status, 200);
+      const state = await handle.result();
+      assert.equal(state.phase, 'completed');
+    });
+    const approvals = await s.db.store.records.approvals(id);
+    assert.deepEqual(approvals, [
+      { decision: 'approve', decidedBy: `slack:${GROUP_APPROVER}`, via: 'slack' },
+    ]);
+    // One card, updated in place: no buttons left, says who decided, shows the outcome.
+    const updated = await until('the final card', async () => {
+      await publisher.flush();
+      const m = cardOf(fake, id);
+      return m && JSON.stringify(m.blocks).includes('Completed') ? m : undefined;
+    });
+    const text = JSON.stringify(updated.blocks);
+    assert.doesNotMatch(text, /patchops\.approve/);
+    assert.match(text, new RegExp(`Approved by ${GROUP_APPROVER} \\(slack\\)`));
+    assert.ok(fake.callsTo('chat.update').length >= 1);
+    const topLevel = (fake.messages.get(CHANNEL) ?? []).filter(
+      (m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(id),
+    );
+    assert.equal(topLevel.length, 1, 'one card per rollout, updated in place');
+    assert.equal(fake.rateLimited, 0);
+  });
+
+  it('reject opens a modal; its submission rejects with the reason', async () => {
+    const deps = workerDeps();
+    const id = REJECT_ID;
+    await s.t.withWorker(deps, async () => {
+      const handle = await s.start(id);
+      const card = await until('the approval card', () => cardOf(fake, id));
+      const opened = fake.callsTo('views.open').length;
+      const value = JSON.stringify({ action: 'reject', rolloutId: id, round: 0 });
+      await postToBolt(
+        events,
+        SECRET,
+        blockActions({
+          user: APPROVER,
+          channel: CHANNEL,
+          messageTs: card.ts,
+          actionId: 'patchops.reject',
+          value,
+        }),
+      );
+      const call = await until('views.open', () => fake.callsTo('views.open')[opened]);
+      const view = call.body.view as { private_metadata: string; callback_id: string };
+      assert.equal(view.callback_id, 'patchops.reject');
+      const submit = await postToBolt(
+        events,
+        SECRET,
+        viewSubmission({
+          user: APPROVER,
+          callbackId: 'patchops.reject',
+          privateMetadata: view.private_metadata,
+          values: { reason: { value: { type: 'plain_text_input', value: 'CAB said no' } } },
+        }),
+      );
+      assert.equal(submit.status, 200);
+      assert.equal((await handle.result()).phase, 'rejected');
+    });
+    const row = await s.db.pool.query<{ reason: string; decided_by: string }>(
+      `select reason, decided_by from approvals where rollout_id = $1`,
+      [id],
+    );
+    assert.deepEqual(row.rows, [{ reason: 'CAB said no', decided_by: `slack:${APPROVER}` }]);
+  });
+
+  it('/patch help shows only what the user may run; unknown input gets usage; App Home is published', async () => {
+    const ask = async (user: string, text: string) => {
+      const n = sink.bodies.length;
+      const r = await postToBolt(
+        events,
+        SECRET,
+        slashCommand({ command: '/patch', text, user, channel: CHANNEL, responseUrl: sink.url }),
+      );
+      assert.equal(r.status, 200);
+      const t0 = Date.now();
+      const reply = await until(`reply to "${text}"`, () => sink.bodies[n]);
+      if (Date.now() - t0 > 2000) testLog.warn({ text, ms: Date.now() - t0 }, 'slow reply');
+      return reply as {
+        text: string;
+        response_type: string;
+      };
+    };
+    const outsiderHelp = await ask(OUTSIDER, 'help');
+    assert.equal(outsiderHelp.response_type, 'ephemeral');
+    assert.match(outsiderHelp.text, /\/patch status/);
+    assert.doesNotMatch(outsiderHelp.text, /\/patch approve/);
+    assert.match((await ask(APPROVER, 'help')).text, /\/patch approve ROLLOUT/);
+    const unknown = await ask(APPROVER, 'deploy everything now');
+    assert.match(unknown.text, /unknown command "deploy"/);
+    assert.match(unknown.text, /Usage:/);
+    assert.match((await ask(OUTSIDER, 'rollout acme')).text, /not an approver for client acme/);
+    assert.match((await ask(APPROVER, `status ${REJECT_ID}`)).text, /Rejected/);
+
+    const home = await postToBolt(events, SECRET, appHomeOpened({ user: APPROVER }));
+    assert.equal(home.status, 200);
+    const view = await until('App Home', () => fake.homeViews.get(APPROVER));
+    assert.match(JSON.stringify(view), /Compliance per client/);
+  });
+
+  it('the bot answers only in allowed workspaces', async () => {
+    const n = sink.bodies.length;
+    await postToBolt(
+      events,
+      SECRET,
+      slashCommand({
+        command: '/patch',
+        text: 'status',
+        user: APPROVER,
+        team: 'T0OTHER',
+        channel: CHANNEL,
+        responseUrl: sink.url,
+      }),
+    );
+    const reply = (await until('refusal', () => sink.bodies[n])) as { text: string };
+    assert.match(reply.text, /not enabled in this channel or workspace/);
+  });
+});
