@@ -27,19 +27,7 @@ export interface ActivityDeps {
 
 /** Builds every activity from injected dependencies; the worker is the only caller in production. */
 export function createActivities(input: ActivityDeps) {
-  const deps: ActivityDeps = {
-    ...input,
-    publisher:
-      input.publisher ??
-      new CardPublisher({
-        store: input.store,
-        notifiers: input.notifiers,
-        log: input.log,
-        ...(input.timing?.cardUpdateMs !== undefined
-          ? { updateIntervalMs: input.timing.cardUpdateMs }
-          : {}),
-      }),
-  };
+  const deps = withPublisher(input);
   return {
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),
@@ -49,3 +37,19 @@ export function createActivities(input: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** The deps with their card publisher, built from the notifiers when not given (flush it at shutdown). */
+export function withPublisher(input: ActivityDeps): ActivityDeps & { publisher: CardPublisher } {
+  if (input.publisher) return { ...input, publisher: input.publisher };
+  return {
+    ...input,
+    publisher: new CardPublisher({
+      store: input.store,
+      notifiers: input.notifiers,
+      log: input.log,
+      ...(input.timing?.cardUpdateMs !== undefined
+        ? { updateIntervalMs: input.timing.cardUpdateMs }
+        : {}),
+    }),
+  };
+}

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createWorker, installRuntimeLogger } from '../../cli/worker.js';
-import type { ActivityDeps } from '../../activities/index.js';
+import { withPublisher, type ActivityDeps } from '../../activities/index.js';
 
 export const testLog = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
@@ -33,13 +33,20 @@ export async function connectTemporal(): Promise<TemporalHarness> {
     client,
     taskQueue,
     async withWorker(deps, fn) {
+      // As `patchops worker` does: the last card updates go out before the worker is gone, so
+      // none of them lands in the next test's requests.
+      const full = withPublisher(deps);
       const worker = await createWorker({
         connection: native,
         namespace: 'default',
         taskQueue,
-        deps,
+        deps: full,
       });
-      return worker.runUntil(fn(worker));
+      try {
+        return await worker.runUntil(fn(worker));
+      } finally {
+        await full.publisher.flush();
+      }
     },
     async close() {
       await native.close();
