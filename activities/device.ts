@@ -99,16 +99,21 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
       return { installed: done, pendingReboot };
     },
 
-    async uninstallFailed(a: {
+    /**
+     * Starts the RMM job that removes those of `patchIds` the vendor marks uninstallable;
+     * no job when none is. Idempotent per key, so a retried activity queues one job.
+     */
+    async uninstallPatches(a: {
       rolloutId: string;
       deviceId: string;
       patchIds: string[];
       idempotencyKey: string;
-    }): Promise<void> {
+    }): Promise<{ jobId: string | undefined; removable: string[] }> {
       const patches = await store.inventory.patches(a.patchIds);
       const removable = patches.filter((p) => p.uninstallable).map((p) => p.id);
-      if (removable.length)
-        await rmm.uninstall(a.deviceId, removable, a.idempotencyKey).catch(rethrow);
+      if (!removable.length) return { jobId: undefined, removable };
+      const { jobId } = await rmm.uninstall(a.deviceId, removable, a.idempotencyKey).catch(rethrow);
+      return { jobId, removable };
     },
 
     /** Writes the device's outcome, its device × patch states and an audit event, once. */
@@ -123,6 +128,7 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
         ['installed', result.installed],
         ['pending_reboot', result.pendingReboot],
         ['failed', result.failed],
+        ['rolled_back', result.rolledBack ?? []],
       ] as const;
       for (const [state, patchIds] of states) {
         if (patchIds.length) {
@@ -146,6 +152,7 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
           installed: result.installed,
           failed: result.failed,
           pendingReboot: result.pendingReboot,
+          rolledBack: result.rolledBack ?? [],
           reason: result.reason ?? null,
         },
       });

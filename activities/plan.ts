@@ -81,7 +81,7 @@ export function toSettings(
     jobPollMs: timing.jobPollMs,
     offlineRetries: 2,
     offlineRetryMs: timing.offlineRetryMs,
-    uninstallOnFailure: false,
+    uninstallOnFailure: p.rollback.onFailure === 'uninstall',
   };
 }
 

@@ -44,6 +44,8 @@ export interface DeviceRolloutResult {
   installed: string[];
   failed: string[];
   pendingReboot: string[];
+  /** Patches this deployment installed and then removed again because another one failed. */
+  rolledBack?: string[];
   /** How often the logged-on user postponed the reboot. */
   rebootDeferrals?: number;
   reason?: string;
@@ -98,20 +100,21 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
     const failed = ctx.patchIds.filter(
       (p) => !scan.installed.includes(p) && !scan.pendingReboot.includes(p),
     );
-    if (failed.length && settings.uninstallOnFailure) {
-      await acts.uninstallFailed({
-        rolloutId,
-        deviceId,
-        patchIds: failed,
-        idempotencyKey: `${key}:uninstall`,
-      });
-    }
+    // Policy `rollback.onFailure: uninstall`: a half-patched device is put back as it was.
+    // No history before this line ran the branch (the setting was always false), so it
+    // needs no patched() marker.
+    const rolledBack =
+      failed.length && settings.uninstallOnFailure
+        ? await rollBack([...scan.installed, ...scan.pendingReboot])
+        : [];
+    const kept = (ids: string[]) => ids.filter((p) => !rolledBack.includes(p));
     return finish({
       deviceId,
       outcome: failed.length ? 'failed' : 'succeeded',
-      installed: scan.installed,
+      installed: kept(scan.installed),
       failed,
-      pendingReboot: scan.pendingReboot,
+      pendingReboot: kept(scan.pendingReboot),
+      ...(rolledBack.length ? { rolledBack } : {}),
       rebootDeferrals,
       ...(failed.length
         ? { reason: results.find((r) => r.error)?.error ?? 'not installed after rescan' }
@@ -123,6 +126,23 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
       finish({ ...base, outcome: 'cancelled', reason: 'rollout cancelled' }),
     );
     throw err;
+  }
+
+  /**
+   * Uninstalls what the vendor lets us remove of `patchIds`; returns what a rescan then
+   * shows gone (the job's own word is not enough, as for installs).
+   */
+  async function rollBack(patchIds: string[]): Promise<string[]> {
+    const { jobId } = await acts.uninstallPatches({
+      rolloutId,
+      deviceId,
+      patchIds,
+      idempotencyKey: `${key}:uninstall`,
+    });
+    if (!jobId) return [];
+    await jobs.waitForJob({ jobId, pollMs: settings.jobPollMs });
+    const after = await acts.rescanDevice({ deviceId, patchIds });
+    return patchIds.filter((p) => !after.installed.includes(p) && !after.pendingReboot.includes(p));
   }
 
   async function finish(result: DeviceRolloutResult): Promise<DeviceRolloutResult> {

@@ -64,6 +64,8 @@ export const DEFAULT_GLOBAL_POLICY: ResolvedPolicy = deepFreeze({
   ],
   reboot: { mode: 'if_required', userDeferrals: 2, deferralInterval: HOUR, deadline: DAY },
   circuitBreaker: { maxFailureRate: 0.2, minSamples: 5 },
+  // A failed install is reported, not undone, unless a policy asks for it.
+  rollback: { onFailure: 'none' },
   // Nobody is an approver until a policy names them: approval rights are never implied.
   approvers: {},
   approvalTimeout: { after: 2 * DAY, remindEvery: 12 * HOUR, outcome: 'reject' },

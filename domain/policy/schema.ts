@@ -89,6 +89,20 @@ export const circuitBreakerSchema = z
   .strict();
 export type CircuitBreakerPolicy = z.output<typeof circuitBreakerSchema>;
 
+/**
+ * What to do on a device where some patch of the deployment failed. `uninstall` removes
+ * what this deployment did install there, where the vendor allows it, so the device is
+ * left as it was before the rollout rather than half-patched.
+ */
+export const rollbackSchema = z
+  .object({
+    onFailure: z.enum(['none', 'uninstall'], {
+      message: 'expected "none" (keep what installed) or "uninstall" (roll the device back)',
+    }),
+  })
+  .strict();
+export type RollbackPolicy = z.output<typeof rollbackSchema>;
+
 // Approvals are authorised by comparing these ids with the clicker's, so display names
 // or e-mail addresses would silently never match; reject them here instead.
 const slackUser = z.string().regex(/^[UW][A-Z0-9]{2,}$/, {
@@ -178,6 +192,7 @@ export const policySchema = z
     windows: windowsSchema.optional(),
     reboot: rebootSchema.optional(),
     circuitBreaker: circuitBreakerSchema.optional(),
+    rollback: rollbackSchema.optional(),
     approvers: approversSchema.optional(),
     approvalTimeout: approvalTimeoutSchema.optional(),
     emergency: emergencySchema.optional(),
@@ -197,6 +212,7 @@ const SECTIONS: Record<PolicySection, true> = {
   windows: true,
   reboot: true,
   circuitBreaker: true,
+  rollback: true,
   approvers: true,
   approvalTimeout: true,
   emergency: true,

@@ -12,6 +12,13 @@ import {
 import { policy, testDeps } from '../helpers/deps.js';
 import { rolloutSuite } from '../helpers/rollout-suite.js';
 
+type Json = {
+  failed?: string[];
+  installed?: string[];
+  pendingReboot?: string[];
+  rolledBack?: string[];
+};
+
 const ring = (name: string, percent: number, successThreshold = 0.5) =>
   `  - { name: ${name}, members: { percent: ${percent} }, soak: 0s, successThreshold: ${successThreshold}, concurrency: 1 }`;
 
@@ -134,6 +141,50 @@ describe('patchCycle controls and safety nets', () => {
       `breaker stopped new devices (${all.started} of ${all.total})`,
     );
     assert.ok(deps.notices.some((n) => n.kind === 'halted'));
+  });
+
+  it('rollback.onFailure uninstall puts a device where a patch failed back as it was', async () => {
+    const deps = testDeps(s.db.store, {
+      policies: [globalPolicy({ extra: 'rollback: { onFailure: uninstall }' })],
+      simulator: { clients: 1, devicesPerClient: 15, offlineRate: 0 },
+    });
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-rollback')).result());
+    assert.equal(state.phase, 'completed', JSON.stringify(state));
+    const { rows } = await s.db.pool.query<{ device_id: string; status: string; outcome: Json }>(
+      `select device_id, status, outcome from rollout_devices where rollout_id = 'ctl-rollback'`,
+    );
+    const hit = rows.filter((r) => r.outcome.failed?.includes(KNOWN_BAD_PATCH_ID));
+    const clean = rows.filter((r) => r.status === 'succeeded');
+    assert.ok(hit.length > 0 && clean.length > 0, `${hit.length} hit, ${clean.length} clean`);
+    const catalog = new Map(deps.rmm.catalog().map((p) => [p.id, p]));
+    for (const r of hit) {
+      const back = r.outcome.rolledBack ?? [];
+      assert.ok(back.length > 0, `${r.device_id} rolled nothing back: ${JSON.stringify(r)}`);
+      assert.ok(back.every((id) => catalog.get(id)?.uninstallable));
+      // What stays is only what the vendor will not let us remove.
+      for (const id of [...(r.outcome.installed ?? []), ...(r.outcome.pendingReboot ?? [])])
+        assert.equal(catalog.get(id)?.uninstallable, false, `${id} was left on ${r.device_id}`);
+      // Installed once, removed once: the RMM lists them as missing again.
+      const missing = new Set((await deps.rmm.missingPatches(r.device_id)).map((p) => p.id));
+      for (const id of back) {
+        assert.ok(missing.has(id), `${id} still on ${r.device_id}`);
+        assert.equal(deps.rmm.stats().installsPerDevicePatch.get(`${r.device_id}|${id}`), 1);
+      }
+      const states = await s.db.pool.query<{ patch_id: string; state: string }>(
+        'select patch_id, state from device_patches where device_id = $1 and patch_id = any($2)',
+        [r.device_id, [...back, KNOWN_BAD_PATCH_ID]],
+      );
+      for (const row of states.rows)
+        assert.equal(row.state, row.patch_id === KNOWN_BAD_PATCH_ID ? 'failed' : 'rolled_back');
+    }
+    // A device where everything installed keeps it all.
+    for (const r of clean) assert.equal(r.outcome.rolledBack, undefined);
+    const audit = await s.db.store.audit.listBySubject('device', hit[0]!.device_id);
+    assert.deepEqual(
+      audit.find((e) => e.action === 'device.failed' && e.rolloutId === 'ctl-rollback')?.data
+        ?.rolledBack,
+      hit[0]!.outcome.rolledBack,
+    );
   });
 
   it('pause stops new devices; resume carries on to the end', async () => {

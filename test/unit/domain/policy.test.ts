@@ -36,6 +36,16 @@ rings:
     ]);
   });
 
+  it('rollback.onFailure takes none or uninstall and says so otherwise', () => {
+    assert.deepEqual(parsed(`${clientScope}rollback: { onFailure: uninstall }`).rollback, {
+      onFailure: 'uninstall',
+    });
+    assert.deepEqual(errorsOf(`${clientScope}rollback: { onFailure: yes }`), [
+      'policies/acme.yaml: rollback.onFailure: expected "none" (keep what installed) or "uninstall" (roll the device back)',
+    ]);
+    assert.equal(DEFAULT_GLOBAL_POLICY.rollback.onFailure, 'none');
+  });
+
   it('reports every error at once, across sections', () => {
     const errors = errorsOf(`${clientScope}
 approval:
