@@ -11,6 +11,7 @@ import type { RouteHandler } from '../server.js';
 import { UsergroupDirectory } from './directory.js';
 import { registerSlackHandlers } from './handlers.js';
 import { slackWebClient } from './notifier.js';
+import { socketModeLink, type SocketModeLink } from './socket-mode.js';
 
 const { App, HTTPReceiver, LogLevel } = bolt;
 
@@ -48,19 +49,26 @@ export function allowed(
   return channels.includes(channelId);
 }
 
-/** The Bolt app: HTTP receiver by default (behind our signature-time check), Socket Mode as an option. */
+/**
+ * The Bolt app: HTTP receiver by default (behind our signature-time check), Socket Mode as an
+ * option (start() connects, stop() disconnects; HTTP mode is served by bot/server.ts).
+ */
 export function createSlackFrontDoor(deps: SlackDeps): SlackFrontDoor {
   const { config, log } = deps;
   const boltLog = boltLogger(log);
   const clientOptions = config.apiUrl ? { slackApiUrl: config.apiUrl } : {};
   let app: InstanceType<typeof App>;
   let handler: RouteHandler | undefined;
+  let socket: SocketModeLink | undefined;
   if (config.mode === 'socket') {
+    if (!config.appToken)
+      throw new Error('SLACK_APP_TOKEN is required in Socket Mode (xapp-… with connections:write)');
+    socket = socketModeLink(config.appToken, clientOptions, boltLog, log);
     app = new App({
       token: config.botToken,
-      appToken: config.appToken!,
+      receiver: socket.receiver,
       socketMode: true,
-      clientOptions,
+      clientOptions: { ...clientOptions },
       logger: boltLog,
     });
   } else {
@@ -100,10 +108,10 @@ export function createSlackFrontDoor(deps: SlackDeps): SlackFrontDoor {
     app,
     handler,
     start: async () => {
-      if (config.mode === 'socket') await app.start();
+      await socket?.start();
     },
     stop: async () => {
-      if (config.mode === 'socket') await app.stop();
+      await socket?.stop();
     },
   };
 }
@@ -113,10 +121,26 @@ function futureDated(req: IncomingMessage): boolean {
   return Number.isFinite(ts) && ts - Math.floor(Date.now() / 1000) > MAX_CLOCK_SKEW_S;
 }
 
+/**
+ * What Bolt and the Socket Mode client must not put in our logs: at debug level the client
+ * logs every envelope whole (response_url can post to the channel for 30 minutes; `token` is
+ * the verification token, `bot_access_token` a bot token) and the WebSocket URL's ticket.
+ */
+const SECRETS: readonly [RegExp, string][] = [
+  [/("(?:\w*_)?token"\s*:\s*)"[^"]*"/g, '$1"[redacted]"'],
+  [/("response_url"\s*:\s*)"[^"]*"/g, '$1"[redacted]"'],
+  [/([?&]ticket=)[^&"\s]+/g, '$1[redacted]'],
+  [/\bx(?:app|ox[abeoprs])-[\w-]+/g, '[redacted]'],
+];
+
+export function redactSlackSecrets(text: string): string {
+  return SECRETS.reduce((t, [re, to]) => t.replace(re, to), text);
+}
+
 function boltLogger(log: Logger) {
   const l = log.child({ name: 'slack' });
   const text = (m: unknown[]) =>
-    m.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ');
+    redactSlackSecrets(m.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' '));
   return {
     debug: (...m: unknown[]) => l.debug(text(m)),
     info: (...m: unknown[]) => l.info(text(m)),

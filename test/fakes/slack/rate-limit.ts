@@ -9,7 +9,8 @@
  * - each method's page (https://api.slack.com/methods/<method>, "Rate limits"):
  *   chat.update Tier 3, chat.postEphemeral Tier 4, views.open / views.update /
  *   views.publish Tier 4, usergroups.users.list Tier 2, conversations.list Tier 2,
- *   conversations.info Tier 3, conversations.members Tier 4, auth.test Special
+ *   conversations.info Tier 3, conversations.members Tier 4, apps.connections.open Tier 1,
+ *   auth.test Special
  *   ("allows hundreds of requests per minute" — modelled here as 300/min).
  */
 
@@ -27,6 +28,7 @@ const perMinute = (max: number): RateRule => ({ max, windowMs: MINUTE, perChanne
 
 export const METHOD_RATE_RULES: Readonly<Record<string, RateRule>> = {
   'auth.test': perMinute(300),
+  'apps.connections.open': perMinute(TIER_PER_MINUTE[1]),
   'chat.postMessage': { max: 1, windowMs: 1000, perChannel: true },
   'chat.update': perMinute(TIER_PER_MINUTE[3]),
   'chat.postEphemeral': perMinute(TIER_PER_MINUTE[4]),

@@ -21,6 +21,11 @@ export interface MethodSpec {
   scopes: readonly string[];
   /** What `x-accepted-oauth-scopes` lists when it differs from `scopes`. */
   accepted?: readonly string[];
+  /**
+   * The token the method takes: a bot token (default) or an app-level token (xapp-…); the
+   * other kind gets `not_allowed_token_type`.
+   */
+  tokenType?: 'bot' | 'app';
   handle(body: Body, ctx: CallContext): ApiResult;
 }
 

@@ -4,14 +4,18 @@
  * `x-oauth-scopes` on every response, Bearer-token auth, form-encoded or JSON bodies,
  * Block Kit limits, cursor pagination and (when switched on) per-method rate limits
  * answered with 429 + Retry-After. Point a real `WebClient` at it with
- * `new WebClient('xoxb-test', { slackApiUrl: fake.url })`.
+ * `new WebClient('xoxb-test', { slackApiUrl: fake.url })`. It also serves Socket Mode:
+ * apps.connections.open (app-level token) returns a ws:// URL on the same port, where
+ * `fake.socketMode` (socket-mode.ts) delivers envelopes and records acks.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { appMethods } from './methods-apps.js';
 import { chatMethods } from './methods-chat.js';
 import { DIRECTORY_METHODS } from './methods-directory.js';
 import { VIEW_METHODS } from './methods-views.js';
 import { RateLimiter } from './rate-limit.js';
+import { attachSocketMode, type FakeSocketMode } from './socket-mode.js';
 import {
   FakeSlackState,
   fail,
@@ -28,6 +32,10 @@ import { DEFAULT_SCOPES, type FakeChannel } from './workspace.js';
 export interface FakeSlackOptions {
   /** Bot tokens the fake accepts; any other is `invalid_auth`. Default ['xoxb-test']. */
   tokens?: string[];
+  /** App-level tokens (Socket Mode's apps.connections.open). Default ['xapp-test']. */
+  appTokens?: string[];
+  /** How often the Socket Mode server pings each connection (ms; 0 = never). Default 10,000. */
+  socketPingMs?: number;
   /** Scopes granted to every token (see DEFAULT_SCOPES); also the `scopes` field. */
   scopes?: string[];
   /** Channels the workspace has (see DEFAULT_CHANNELS). */
@@ -62,8 +70,12 @@ export interface FakeSlack {
   /** Every call received, in arrival order. */
   calls: RecordedCall[];
   callsTo(method: string): RecordedCall[];
-  /** Scopes granted to the tokens; mutate it to test `missing_scope`. */
+  /** Scopes granted to the bot tokens; mutate it to test `missing_scope`. */
   scopes: string[];
+  /** Scopes of the app-level tokens (default connections:write). */
+  appScopes: string[];
+  /** The Socket Mode side: connections, envelope delivery, acks, disconnects. */
+  socketMode: FakeSocketMode;
   /** Channel id → its messages as they stand now (posts and updates applied). */
   messages: Map<string, FakeMessage[]>;
   ephemerals: FakeEphemeral[];
@@ -76,6 +88,8 @@ export interface FakeSlack {
   setUsergroup(id: string, users: string[]): void;
   /** `{ perMinute }` limits the method (even with tiers off); `null` switches it off. */
   setRateLimit(method: string, limit: { perMinute: number } | null): void;
+  /** Holds every answer of `method` for `ms` (0 = none): a slow Slack, to widen races. */
+  setDelay(method: string, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -90,6 +104,8 @@ const JSON_FIELDS: Readonly<Record<string, string>> = {
 interface ParsedRequest {
   body: Body;
   token: string | undefined;
+  /** Where the token came from: Slack takes it from either, except for app-level methods. */
+  tokenIn?: 'header' | 'body';
   error?: string;
 }
 
@@ -116,7 +132,7 @@ function parseRequest(req: IncomingMessage, raw: string, query: URLSearchParams)
     // JSON bodies must carry the token in the Authorization header, never in the body.
     const rest: Body = { ...(parsed as Body) };
     delete rest.token;
-    return { body: { ...body, ...rest }, token: bearer };
+    return { body: { ...body, ...rest }, token: bearer, tokenIn: 'header' };
   }
   Object.assign(body, Object.fromEntries(new URLSearchParams(raw)));
   let error: string | undefined;
@@ -131,26 +147,49 @@ function parseRequest(req: IncomingMessage, raw: string, query: URLSearchParams)
   }
   const formToken = str(body.token);
   delete body.token;
-  return { body, token: bearer ?? formToken, ...(error ? { error } : {}) };
+  return {
+    body,
+    token: bearer ?? formToken,
+    tokenIn: bearer ? 'header' : 'body',
+    ...(error ? { error } : {}),
+  };
 }
 
 export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const tokens = opts.tokens ?? ['xoxb-test'];
+  const appTokens = opts.appTokens ?? ['xapp-test'];
   const state = new FakeSlackState(opts.channels);
   for (const [id, users] of Object.entries(opts.usergroups ?? {})) state.usergroups.set(id, users);
   const limiter = new RateLimiter(opts.rateLimits === true, opts.tierScale ?? 1);
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // A bug in the fake, not a Slack answer: make it loud in the test that hit it.
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    });
+  });
+  let origin = '';
+  const socketMode = attachSocketMode(server, () => origin, { pingIntervalMs: opts.socketPingMs });
   const methods: Record<string, MethodSpec> = {
     ...chatMethods({ rejectLongText: opts.rejectLongText === true }),
     ...VIEW_METHODS,
     ...DIRECTORY_METHODS,
+    ...appMethods(socketMode),
   };
   const calls: RecordedCall[] = [];
+  const delays = new Map<string, number>();
   let rateLimited = 0;
 
-  function respond(res: ServerResponse, status: number, result: ApiResult, extra = {}): void {
+  function respond(
+    res: ServerResponse,
+    status: number,
+    result: ApiResult,
+    extra: Record<string, string>,
+    scopes: readonly string[],
+  ): void {
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
-      'x-oauth-scopes': fake.scopes.join(','),
+      'x-oauth-scopes': scopes.join(','),
       ...extra,
     });
     res.end(JSON.stringify(result));
@@ -172,18 +211,34 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       at: Date.now(),
     };
     calls.push(call);
+    const delay = delays.get(method);
+    if (delay) await new Promise((r) => setTimeout(r, delay));
     const spec = methods[method];
+    const kind = !parsed.token
+      ? undefined
+      : tokens.includes(parsed.token)
+        ? 'bot'
+        : appTokens.includes(parsed.token)
+          ? 'app'
+          : undefined;
+    const granted = kind === 'app' ? fake.appScopes : fake.scopes;
     const answer = (result: ApiResult, status = 200, headers: Record<string, string> = {}) => {
       call.status = status;
       if (!result.ok) call.error = String(result.error);
-      respond(res, status, result, headers);
+      respond(res, status, result, headers, granted);
     };
     if (!spec) return answer(fail('unknown_method', { req_method: method }));
     const acceptedScopes = spec.accepted ?? spec.scopes;
     const accepted: Record<string, string> =
       acceptedScopes.length > 0 ? { 'x-accepted-oauth-scopes': acceptedScopes.join(',') } : {};
     if (!parsed.token) return answer(fail('not_authed'), 200, accepted);
-    if (!tokens.includes(parsed.token)) return answer(fail('invalid_auth'), 200, accepted);
+    if (!kind) return answer(fail('invalid_auth'), 200, accepted);
+    if (kind !== (spec.tokenType ?? 'bot'))
+      return answer(fail('not_allowed_token_type'), 200, accepted);
+    // apps.connections.open: "pass this token in the HTTP Authorization header …; passing it
+    // as a POST parameter will result in an error" — the fake's choice of error: not_authed.
+    if (kind === 'app' && parsed.tokenIn !== 'header')
+      return answer(fail('not_authed'), 200, accepted);
     const decision = limiter.check(method, parsed.token, str(parsed.body.channel), call.at);
     if (!decision.allowed) {
       rateLimited += 1;
@@ -193,32 +248,28 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       });
     }
     if (parsed.error) return answer(fail(parsed.error), 200, accepted);
-    const missing = spec.scopes.find((s) => !fake.scopes.includes(s));
+    const missing = spec.scopes.find((s) => !granted.includes(s));
     if (missing) {
-      const result = fail('missing_scope', { needed: missing, provided: fake.scopes.join(',') });
+      const result = fail('missing_scope', { needed: missing, provided: granted.join(',') });
       return answer(result, 200, accepted);
     }
-    return answer(spec.handle(parsed.body, { state, scopes: fake.scopes }), 200, accepted);
+    return answer(spec.handle(parsed.body, { state, scopes: granted }), 200, accepted);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      // A bug in the fake, not a Slack answer: make it loud in the test that hit it.
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    });
-  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
 
   const fake: FakeSlack = {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
     callsTo: (method) => calls.filter((c) => c.method === method),
     scopes: [...(opts.scopes ?? DEFAULT_SCOPES)],
+    appScopes: ['connections:write'],
+    socketMode,
     messages: state.messages,
     ephemerals: state.ephemerals,
     views: state.views,
@@ -228,12 +279,15 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
     setUsergroup: (id, users) => void state.usergroups.set(id, [...users]),
     setRateLimit: (method, limit) => limiter.set(method, limit),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    setDelay: (method, ms) => void delays.set(method, ms),
+    close: async () => {
+      await socketMode.close();
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // WebClient's fetch keeps connections alive; without this close() waits for them.
         server.closeAllConnections();
-      }),
+      });
+    },
   };
   return fake;
 }
