@@ -1,4 +1,5 @@
 import type { Store } from '../../store/index.js';
+import type { RingCounts } from '../../store/rollouts.js';
 import type { Progress, RolloutPhase } from '../../workflows/messages.js';
 import {
   actionsFor,
@@ -64,7 +65,8 @@ export async function buildRolloutCard(
   const phase: RolloutPhase =
     p?.phase ?? (facts.phase as RolloutPhase | null) ?? STATUS_PHASE[facts.status] ?? 'planning';
   const paused = p?.paused ?? facts.paused;
-  const rings: CardRing[] = (await store.rollouts.ringCounts(rolloutId)).map((r) => {
+  const ringCounts = await store.rollouts.ringCounts(rolloutId);
+  const rings: CardRing[] = ringCounts.map((r) => {
     const c = r.counts;
     const running = (c.deploying ?? 0) + (c.rebooting ?? 0) + (c.waiting_window ?? 0);
     return {
@@ -114,9 +116,31 @@ export async function buildRolloutCard(
     haltReason,
     actions: actionsFor(kind, phase, paused),
     round: opts.round ?? facts.round,
-    promoteRing: opts.promoteRing ?? null,
+    // The Promote button names the ring it starts: the workflow's validator refuses any other.
+    promoteRing: kind === 'promotion' ? (opts.promoteRing ?? nextRing(phase, p, ringCounts)) : null,
     updatedAt: new Date().toISOString(),
   };
+}
+
+/** The ring a rollout waiting for promotion starts next, as its workflow reports it. */
+export function awaitingPromotion(p: Progress): string | null {
+  if (p.phase !== 'awaiting_promotion') return null;
+  const current = p.rings.findIndex((r) => r.name === p.currentRing);
+  return current >= 0 ? (p.rings[current + 1]?.name ?? null) : null;
+}
+
+/**
+ * The ring a promotion card's button starts. The workflow knows it exactly; without its
+ * progress, rings start in order, so it is the first ring none of whose devices started.
+ */
+function nextRing(
+  phase: RolloutPhase,
+  p: Progress | undefined,
+  rings: readonly RingCounts[],
+): string | null {
+  if (phase !== 'awaiting_promotion') return null;
+  if (p) return awaitingPromotion(p);
+  return rings.find((r) => r.total > 0 && (r.counts.pending ?? 0) === r.total)?.ring ?? null;
 }
 
 /** One page of "View details". */

@@ -2,28 +2,30 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CardPublisher } from '../../bot/cards/publisher.js';
-import { CommandRunner } from '../../bot/commands/runner.js';
-import { startBotServer, type BotServer } from '../../bot/server.js';
-import { createSlackFrontDoor } from '../../bot/slack/app.js';
-import { createSlackNotifier, slackWebClient } from '../../bot/slack/notifier.js';
-import type { SlackConfig } from '../../cli/config-chat.js';
+import type { CardPublisher } from '../../bot/cards/publisher.js';
 import { progressQuery } from '../../workflows/messages.js';
 import { postToBolt } from '../fakes/slack/sign.js';
 import {
   appHomeOpened,
-  blockActions,
   slashCommand,
   urlVerification,
   viewSubmission,
 } from '../fakes/slack/payloads.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack/web-api.js';
-import { policy, testDeps } from '../helpers/deps.js';
+import type { FakeSlack } from '../fakes/slack/web-api.js';
+import { policy } from '../helpers/deps.js';
 import { rolloutSuite } from '../helpers/rollout-suite.js';
+import {
+  SLACK_CHANNEL as CHANNEL,
+  SLACK_SECRET as SECRET,
+  clickOn,
+  elementOf,
+  mainCard,
+  serveSlack,
+  type ServedSlack,
+} from '../helpers/slack.js';
 import { testLog } from '../helpers/temporal.js';
+import { until } from '../helpers/until.js';
 
-const SECRET = 'e2e-signing-secret';
-const CHANNEL = 'C0001';
 const APPROVER = 'U0001'; // listed by id
 const GROUP_APPROVER = 'U0002'; // member of the approvers user group
 const OUTSIDER = 'U0003';
@@ -44,19 +46,6 @@ reboot: { mode: if_required, userDeferrals: 0 }
 `);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A response_url sink: Slack's side of `respond()`. */
 async function responseSink(): Promise<{ url: string; bodies: unknown[]; server: Server }> {
@@ -77,79 +66,39 @@ async function responseSink(): Promise<{ url: string; bodies: unknown[]; server:
   };
 }
 
-const cardOf = (fake: FakeSlack, rolloutId: string) =>
-  (fake.messages.get(CHANNEL) ?? []).find(
-    (m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(rolloutId),
-  );
+const cardOf = (fake: FakeSlack, rolloutId: string) => mainCard(fake, rolloutId);
 
 describe('Slack front door with the real Bolt receiver, worker and dev server', () => {
   const s = rolloutSuite();
+  let slack: ServedSlack;
   let fake: FakeSlack;
-  let server: BotServer;
   let sink: Awaited<ReturnType<typeof responseSink>>;
   let events: string;
-  let config: SlackConfig;
   let publisher: CardPublisher;
 
   before(async () => {
-    fake = await startFakeSlack({
-      usergroups: { S0APPROVE: [GROUP_APPROVER] },
-      channels: [{ id: CHANNEL, name: 'patching', members: [APPROVER, GROUP_APPROVER, OUTSIDER] }],
+    slack = await serveSlack(s, {
+      policies: [approvalPolicy],
+      fake: {
+        usergroups: { S0APPROVE: [GROUP_APPROVER] },
+        channels: [
+          { id: CHANNEL, name: 'patching', members: [APPROVER, GROUP_APPROVER, OUTSIDER] },
+        ],
+      },
     });
+    ({ fake, events, publisher } = slack);
     sink = await responseSink();
-    config = {
-      botToken: 'xoxb-test',
-      signingSecret: SECRET,
-      appToken: undefined,
-      mode: 'http',
-      apiUrl: fake.url,
-      channels: { '*': CHANNEL },
-      allowedChannels: [],
-      allowedTeams: ['T0001'],
-    };
-    const notifier = createSlackNotifier(config, slackWebClient(config));
-    publisher = new CardPublisher({
-      store: s.db.store,
-      notifiers: [notifier],
-      log: testLog,
-      updateIntervalMs: 100,
-    });
-    const runner = new CommandRunner({
-      temporal: s.t.client,
-      taskQueue: s.t.taskQueue,
-      store: s.db.store,
-      policies: [approvalPolicy],
-      log: testLog,
-    });
-    const front = createSlackFrontDoor({
-      config,
-      runner,
-      publisher,
-      store: s.db.store,
-      policies: [approvalPolicy],
-      log: testLog,
-    });
-    server = await startBotServer({ slack: front.handler }, '127.0.0.1', 0, (err) =>
-      testLog.error({ err }),
-    );
-    events = `${server.url}/slack/events`;
   });
   after(async () => {
-    await server.close();
-    await publisher.flush();
-    await fake.close();
+    await slack.close();
     sink.server.close();
   });
 
-  const workerDeps = () => {
-    const deps = testDeps(s.db.store, {
+  const workerDeps = () =>
+    slack.workerDeps({
       policies: [approvalPolicy],
       simulator: { clients: 1, devicesPerClient: 12, knownBadPatch: false, offlineRate: 0 },
     });
-    deps.notifiers.push(createSlackNotifier(config, slackWebClient(config)));
-    deps.timing = { ...deps.timing, cardUpdateMs: 100 };
-    return deps;
-  };
 
   it('answers url_verification and refuses forged, stale and future-dated requests', async () => {
     const ok = await postToBolt(events, SECRET, urlVerification('chal-123'));
@@ -192,17 +141,10 @@ describe('Slack front door with the real Bolt receiver, worker and dev server', 
       const handle = await s.start(id);
       const card = await until('the approval card', () => {
         const m = cardOf(fake, id);
-        return m && JSON.stringify(m.blocks).includes('patchops.approve') ? m : undefined;
+        return elementOf(m, 'approve') ? m : undefined;
       });
-      const approveValue = JSON.stringify({ action: 'approve', rolloutId: id, round: 0 });
-      const click = (user: string) =>
-        blockActions({
-          user,
-          channel: CHANNEL,
-          messageTs: card.ts,
-          actionId: 'patchops.approve',
-          value: approveValue,
-        });
+      // Each call is a new click (its own action_ts) on the button as posted.
+      const click = (user: string) => clickOn(card, 'approve', user);
 
       // An outsider: acked, told why (ephemeral), audited, and nothing decided.
       const refused = await postToBolt(events, SECRET, click(OUTSIDER));
@@ -256,20 +198,12 @@ describe('Slack front door with the real Bolt receiver, worker and dev server', 
     const id = REJECT_ID;
     await s.t.withWorker(deps, async () => {
       const handle = await s.start(id);
-      const card = await until('the approval card', () => cardOf(fake, id));
+      const card = await until('the approval card', () => {
+        const m = cardOf(fake, id);
+        return elementOf(m, 'reject') ? m : undefined;
+      });
       const opened = fake.callsTo('views.open').length;
-      const value = JSON.stringify({ action: 'reject', rolloutId: id, round: 0 });
-      await postToBolt(
-        events,
-        SECRET,
-        blockActions({
-          user: APPROVER,
-          channel: CHANNEL,
-          messageTs: card.ts,
-          actionId: 'patchops.reject',
-          value,
-        }),
-      );
+      await postToBolt(events, SECRET, clickOn(card, 'reject', APPROVER));
       const call = await until('views.open', () => fake.callsTo('views.open')[opened]);
       const view = call.body.view as { private_metadata: string; callback_id: string };
       assert.equal(view.callback_id, 'patchops.reject');

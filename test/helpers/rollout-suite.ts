@@ -7,8 +7,11 @@ import { connectTemporal, type TemporalHarness } from './temporal.js';
 export interface RolloutSuite {
   db: TestDatabase;
   t: TemporalHarness;
-  /** Starts patchCycle for client acme with the rollout id as workflow id. */
-  start(id: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCycle>>;
+  /** Starts patchCycle for a client (acme by default) with the rollout id as workflow id. */
+  start(
+    id: string,
+    clientId?: string,
+  ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCycle>>;
 }
 
 /**
@@ -25,11 +28,11 @@ export function rolloutSuite(): RolloutSuite {
     await suite.t.close();
     await suite.db.drop();
   });
-  suite.start = (id: string) =>
+  suite.start = (id: string, clientId = 'acme') =>
     suite.t.client.workflow.start<typeof patchCycle>('patchCycle', {
       taskQueue: suite.t.taskQueue,
       workflowId: id,
-      args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
+      args: [{ rolloutId: id, clientId, startedBy: 'tester' }],
     });
   return suite;
 }

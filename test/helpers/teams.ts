@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { CardPublisher } from '../../bot/cards/publisher.js';
 import { CommandRunner } from '../../bot/commands/runner.js';
@@ -94,20 +93,7 @@ export async function serveTeams(
   };
 }
 
-/** Polls until fn returns something truthy. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+export { until } from './until.js';
 
 type Json = Record<string, unknown>;
 /** The Adaptive Card of an activity the fake connector holds. */

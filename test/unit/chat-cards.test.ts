@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { detailsModal, renderBlocks, SLACK_LIMITS } from '../../bot/cards/block-kit.js';
+import { awaitingPromotion } from '../../bot/cards/build.js';
 import { actionsFor, decodeAction, encodeAction } from '../../bot/cards/model.js';
 import { sampleCard } from '../helpers/cards.js';
 import { parseCommand, usage } from '../../bot/commands/parse.js';
 import { REQUIRED_SCOPES } from '../../bot/slack/scopes.js';
+import type { Progress, RolloutPhase } from '../../workflows/messages.js';
 import { checkMessageBlocks, checkView } from '../fakes/slack/block-kit.js';
 
 describe('approval card model and Block Kit', () => {
@@ -81,6 +83,54 @@ describe('approval card model and Block Kit', () => {
       decodeAction(encodeAction({ action: 'defer', rolloutId: 'r', days: 99 }))?.days,
       undefined,
     );
+  });
+});
+
+describe('promotion cards', () => {
+  const progress = (phase: RolloutPhase, currentRing: string | null): Progress => ({
+    rolloutId: 'r-1',
+    phase,
+    paused: false,
+    currentRing,
+    rings: ['pilot', 'first', 'broad'].map((name) => ({
+      name,
+      total: 4,
+      started: 0,
+      succeeded: 0,
+      failed: 0,
+      skipped: 0,
+    })),
+    decision: null,
+    haltReason: null,
+  });
+
+  it('the ring waiting for promotion is the one after the ring that just finished', () => {
+    assert.equal(awaitingPromotion(progress('awaiting_promotion', 'pilot')), 'first');
+    assert.equal(awaitingPromotion(progress('awaiting_promotion', 'first')), 'broad');
+    assert.equal(awaitingPromotion(progress('awaiting_promotion', 'broad')), null);
+    assert.equal(awaitingPromotion(progress('soaking', 'pilot')), null);
+    assert.equal(awaitingPromotion(progress('awaiting_promotion', null)), null);
+  });
+
+  it('the Promote button names the ring it starts (the workflow refuses a promotion without it)', () => {
+    const card = sampleCard({
+      kind: 'promotion',
+      phase: 'awaiting_promotion',
+      actions: actionsFor('promotion', 'awaiting_promotion', false),
+      promoteRing: 'broad',
+    });
+    const blocks = renderBlocks(card);
+    assert.deepEqual(checkMessageBlocks(blocks), []);
+    const actions = blocks.find((b) => b.type === 'actions') as unknown as {
+      elements: Array<{ action_id: string; value: string }>;
+    };
+    const promote = actions.elements.find((e) => e.action_id === 'patchops.promote');
+    assert.deepEqual(decodeAction(promote?.value), {
+      action: 'promote',
+      rolloutId: 'rollout-acme-1',
+      round: 0,
+      ring: 'broad',
+    });
   });
 });
 
