@@ -19,7 +19,11 @@ const STATUS: Partial<
 
 export function createRolloutActivities({ store, rmm, itsm, log, publisher }: ActivityDeps) {
   const cards = publisher!;
-  const noticeText = async (rolloutId: string, kind: NoticeKind): Promise<string> => {
+  const noticeText = async (
+    rolloutId: string,
+    kind: NoticeKind,
+    ringName?: string,
+  ): Promise<string> => {
     const r = await store.rollouts.get(rolloutId);
     const counts = await store.rollouts.ringCounts(rolloutId);
     const rings = counts.map((c) => `${c.ring} ${c.total}`).join(', ');
@@ -33,10 +37,13 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
       case 'approval_escalation':
         return `Escalation: rollout ${rolloutId} has waited too long for approval.`;
       case 'promotion_request':
-        return `Rollout ${rolloutId}: the pilot soaked; promote the next ring with patchops promote ${rolloutId}.`;
+        return `Rollout ${rolloutId}: the previous ring soaked; promote ring ${ringName ?? 'next'} with patchops promote ${rolloutId}.`;
       case 'failure_alert': {
-        const ring = counts.find((c) => (c.counts.failed ?? 0) > 0);
-        return `Rollout ${rolloutId}: ${ring?.counts.failed ?? 'some'} device(s) failed in ring ${ring?.ring ?? '?'} — pause to investigate, or let it continue.`;
+        // The workflow names the ring (histories from before it did: the first ring with failures).
+        const ring = ringName
+          ? counts.find((c) => c.ring === ringName)
+          : counts.find((c) => (c.counts.failed ?? 0) > 0);
+        return `Rollout ${rolloutId}: ${ring?.counts.failed ?? 'some'} device(s) failed in ring ${ringName ?? ring?.ring ?? '?'} — pause to investigate, or let it continue.`;
       }
       case 'halted':
         return `Rollout ${rolloutId} halted: ${(r?.summary as { haltReason?: string } | undefined)?.haltReason ?? 'see status'}`;
@@ -170,12 +177,20 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
     async notify(a: {
       rolloutId: string;
       kind: NoticeKind;
+      /** The ring a failure alert is about, or the ring a promotion request starts. */
+      ring?: string;
       idempotencyKey: string;
     }): Promise<void> {
       if (a.kind === 'approval_request')
         await store.cards.setPhase(a.rolloutId, 'awaiting_approval');
-      const text = await noticeText(a.rolloutId, a.kind);
-      await cards.notify({ rolloutId: a.rolloutId, kind: a.kind, key: a.idempotencyKey, text });
+      const text = await noticeText(a.rolloutId, a.kind, a.ring);
+      await cards.notify({
+        rolloutId: a.rolloutId,
+        kind: a.kind,
+        key: a.idempotencyKey,
+        text,
+        ...(a.kind === 'promotion_request' && a.ring ? { promoteRing: a.ring } : {}),
+      });
     },
 
     async recordDecision(a: {
@@ -185,12 +200,14 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
       reason?: string | undefined;
       idempotencyKey: string;
     }): Promise<void> {
+      const until = a.decision.until ?? null;
       await store.records.saveApproval({
         rolloutId: a.rolloutId,
         decision: a.decision.decision,
         decidedBy: a.decision.decidedBy,
         via: a.via,
         reason: a.reason ?? null,
+        deferUntil: until,
         key: a.idempotencyKey,
       });
       await store.audit.append({
@@ -200,12 +217,42 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
         subjectType: 'rollout',
         subjectId: a.rolloutId,
         rolloutId: a.rolloutId,
-        data: { via: a.via, reason: a.reason ?? null },
+        data: { via: a.via, reason: a.reason ?? null, ...(until ? { until } : {}) },
       });
       // The card loses its decision buttons now, not when the next phase is recorded.
       const next = { approve: 'waiting_window', reject: 'rejected', defer: 'deferred' } as const;
       await store.cards.setPhase(a.rolloutId, next[a.decision.decision]);
       cards.refresh(a.rolloutId);
+    },
+
+    /** Who started which ring by hand: an approvals row and an audit event, once. */
+    async recordPromotion(a: {
+      rolloutId: string;
+      ring: string;
+      promotedBy: string;
+      via: string;
+      idempotencyKey: string;
+    }): Promise<void> {
+      await store.records.saveApproval({
+        rolloutId: a.rolloutId,
+        decision: 'promote',
+        decidedBy: a.promotedBy,
+        via: a.via,
+        reason: `ring ${a.ring}`,
+        deferUntil: null,
+        key: a.idempotencyKey,
+      });
+      const rollout = await store.rollouts.get(a.rolloutId);
+      await store.audit.append({
+        idempotencyKey: a.idempotencyKey,
+        actor: a.promotedBy,
+        action: 'rollout.promote',
+        subjectType: 'rollout',
+        subjectId: a.rolloutId,
+        ...(rollout ? { clientId: rollout.clientId } : {}),
+        rolloutId: a.rolloutId,
+        data: { via: a.via, ring: a.ring },
+      });
     },
 
     async recordPhase(a: {

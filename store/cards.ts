@@ -29,6 +29,7 @@ export interface CardFacts {
     via: string;
     at: Date;
     reason: string | null;
+    until: Date | null;
   } | null;
 }
 
@@ -89,9 +90,10 @@ export class CardRepository {
         decided_via: string;
         decided_at: Date;
         reason: string | null;
+        defer_until: Date | null;
         defers: string;
       }>(
-        `select decision, decided_by, decided_via, decided_at, reason,
+        `select decision, decided_by, decided_via, decided_at, reason, defer_until,
                 (select count(*) from approvals a where a.rollout_id = $1 and a.decision = 'defer') as defers
          from approvals where rollout_id = $1 and decision <> 'promote' order by id desc limit 1`,
         [rolloutId],
@@ -138,6 +140,7 @@ export class CardRepository {
             via: d.decided_via,
             at: d.decided_at,
             reason: d.reason,
+            until: d.defer_until,
           }
         : null,
     };

@@ -40,12 +40,14 @@ export class RecordsRepository {
     decidedBy: string;
     via: string;
     reason: string | null;
+    /** For a defer: when approval is asked for again. */
+    deferUntil?: string | null;
     key: string;
   }): Promise<void> {
     await this.pool.query(
-      `insert into approvals (rollout_id, decision, decided_by, decided_via, reason, idempotency_key)
-       values ($1, $2, $3, $4, $5, $6) on conflict (idempotency_key) do nothing`,
-      [a.rolloutId, a.decision, a.decidedBy, a.via, a.reason, a.key],
+      `insert into approvals (rollout_id, decision, decided_by, decided_via, reason, defer_until, idempotency_key)
+       values ($1, $2, $3, $4, $5, $6, $7) on conflict (idempotency_key) do nothing`,
+      [a.rolloutId, a.decision, a.decidedBy, a.via, a.reason, a.deferUntil ?? null, a.key],
     );
   }
 

@@ -1,4 +1,4 @@
-import { condition, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CycleState } from './cycle-state.js';
 import type { DecisionResult } from './messages.js';
@@ -66,11 +66,18 @@ export async function approvalGate(rolloutId: string, state: CycleState): Promis
         });
       }
     }
-    if (state.cancelled)
-      return { decision: 'reject', decidedBy: `cancel:${state.cancelled.by}`, status: 'cancelled' };
+    if (state.cancelled) return cancelled(state.cancelled);
     const decision = state.decision!;
     if (decision.decision !== 'defer') return decision;
     state.phase = 'deferred';
-    await sleep(state.deferMs ?? t.afterMs);
+    const wait = state.deferMs ?? t.afterMs;
+    // A cancel during the defer ends the rollout now, not when the defer runs out.
+    if (patched('cancel-during-defer')) {
+      if (await condition(() => state.cancelled !== null, wait)) return cancelled(state.cancelled!);
+    } else await sleep(wait);
   }
+}
+
+function cancelled(c: NonNullable<CycleState['cancelled']>): DecisionResult {
+  return { decision: 'reject', decidedBy: `cancel:${c.by}`, status: 'cancelled' };
 }

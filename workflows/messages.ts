@@ -29,6 +29,8 @@ export interface DecisionResult {
   decision: DecisionInput['decision'];
   decidedBy: string;
   status: RolloutPhase;
+  /** For defer: when the approval is asked for again (ISO 8601, UTC). */
+  until?: string;
 }
 
 export interface PromoteInput {

@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -69,6 +70,10 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
         decision: d.decision,
         decidedBy: `${d.approver.via}:${d.approver.id}`,
         status: state.phase,
+        // Workflow time is deterministic; the gate's timer starts in this same task.
+        ...(d.decision === 'defer' && d.deferMs
+          ? { until: new Date(Date.now() + d.deferMs).toISOString() }
+          : {}),
       };
       state.deferMs = d.deferMs ?? null;
       await acts.recordDecision({
@@ -98,9 +103,20 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
   );
   setHandler(
     promoteUpdate,
-    (p) => {
+    async (p) => {
       promoted = p.ring;
-      return { ring: p.ring, promotedBy: `${p.approver.via}:${p.approver.id}` };
+      const promotedBy = `${p.approver.via}:${p.approver.id}`;
+      // Who promoted goes into the approvals table and the audit trail, as decisions do.
+      if (patched('record-promotion')) {
+        await acts.recordPromotion({
+          rolloutId,
+          ring: p.ring,
+          promotedBy,
+          via: p.approver.via,
+          idempotencyKey: `${wf}:promoted:${p.ring}`,
+        });
+      }
+      return { ring: p.ring, promotedBy };
     },
     {
       validator: (p: PromoteInput) => {
@@ -202,6 +218,7 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
       await acts.notify({
         rolloutId,
         kind: 'promotion_request',
+        ring: next.name,
         idempotencyKey: `${wf}:promote:${next.name}`,
       });
       await condition(() => promoted === next.name || state.cancelled !== null);

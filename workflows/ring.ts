@@ -2,6 +2,7 @@ import {
   CancellationScope,
   ParentClosePolicy,
   condition,
+  isCancellation,
   patched,
   proxyActivities,
   startChild,
@@ -43,7 +44,8 @@ export async function runRing(rolloutId: string, state: CycleState): Promise<Rin
   const track = (deviceId: string, handle: ChildWorkflowHandle<typeof deviceRollout>) => {
     const done = handle.result().then(
       (r: DeviceRolloutResult) => count(r.outcome),
-      () => count('failed'),
+      // A device cancelled with the rollout recorded itself as cancelled: not a failure.
+      (err: unknown) => count(isCancellation(err) ? 'cancelled' : 'failed'),
     );
     running.set(
       deviceId,
@@ -99,6 +101,7 @@ export async function runRing(rolloutId: string, state: CycleState): Promise<Rin
       await acts.notify({
         rolloutId,
         kind: 'failure_alert',
+        ring: ringSettings.name,
         idempotencyKey: `${wf}:failures:${ringSettings.name}`,
       });
     }

@@ -111,6 +111,7 @@ export async function buildRolloutCard(
           via: facts.decision.via,
           at: facts.decision.at.toISOString(),
           reason: facts.decision.reason,
+          until: facts.decision.until?.toISOString() ?? null,
         }
       : null,
     haltReason,

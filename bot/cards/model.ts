@@ -36,6 +36,8 @@ export interface CardDecision {
   via: string;
   at: string;
   reason: string | null;
+  /** For a defer: when approval is asked for again (ISO 8601). */
+  until?: string | null;
 }
 
 /** What kind of message the card is: the rollout's main card or an alert beside it. */
@@ -156,6 +158,8 @@ export function actionsFor(kind: CardKind, phase: RolloutPhase, paused: boolean)
     return phase === 'awaiting_promotion' ? ['promote', ...control] : control;
   if (kind === 'alert') return control;
   if (phase === 'awaiting_approval') return ['approve', 'reject', 'defer', 'details'];
-  if (phase === 'planning' || phase === 'deferred') return ['details'];
+  // A deferred rollout can be called off; there is nothing running to pause.
+  if (phase === 'deferred') return ['cancel', 'details'];
+  if (phase === 'planning') return ['details'];
   return [...control, 'details'];
 }

@@ -28,9 +28,10 @@ export function decisionLine(c: RolloutCard): string | null {
   const verb =
     d.decision === 'approve' ? 'Approved' : d.decision === 'reject' ? 'Rejected' : 'Deferred';
   const who = d.by.replace(/^(slack|teams|cli):/, '');
-  return `${verb} by ${who} (${d.via}) at ${d.at.replace('T', ' ').slice(0, 16)} UTC${
-    d.reason ? ` — "${clip(d.reason, 300)}"` : ''
-  }`;
+  const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+  return `${verb} by ${who} (${d.via}) at ${utc(d.at)}${
+    d.decision === 'defer' && d.until ? ` until ${utc(d.until)}` : ''
+  }${d.reason ? ` — "${clip(d.reason, 300)}"` : ''}`;
 }
 
 export function highlightLines(c: RolloutCard): string[] {

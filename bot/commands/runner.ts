@@ -250,7 +250,7 @@ export class CommandRunner {
 
   /**
    * Starts the next ring of a rollout waiting for a human promotion. The workflow's Update
-   * validator decides; patchCycle records nothing of it, so the audit event is written here.
+   * validator decides, and the workflow records who promoted (approvals row, audit event).
    */
   async promote(u: ChatUser, rolloutId: string, ring: string, key: InteractionKey): Promise<Reply> {
     const facts = await this.deps.store.cards.facts(rolloutId);
@@ -259,24 +259,13 @@ export class CommandRunner {
       return this.refused(u, 'promote rings', facts.clientId, key, rolloutId);
     // One id per ring: a second click (anyone's) gets the first promotion back.
     const updateId = `${u.platform}:${rolloutId}:promote:${ring}`;
-    let r: { ring: string; promotedBy: string };
     try {
-      r = await this.deps.temporal.workflow
+      await this.deps.temporal.workflow
         .getHandle(rolloutId)
         .executeUpdate(promoteUpdate, { updateId, args: [{ ring, approver: identity(u) }] });
     } catch (err) {
       return this.updateError(err, rolloutId);
     }
-    await this.deps.store.audit.append({
-      idempotencyKey: `chat-promote:${updateId}`,
-      actor: r.promotedBy,
-      action: 'rollout.promote',
-      subjectType: 'rollout',
-      subjectId: rolloutId,
-      clientId: facts.clientId,
-      rolloutId,
-      data: { ring: r.ring, platform: u.platform },
-    });
     return { ok: true, text: `${rolloutId}: ring ${ring} promoted.`, refresh: rolloutId };
   }
 

@@ -4,6 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { KNOWN_BAD_PATCH_ID } from '../../adapters/rmm/simulator/index.js';
 import {
   cancelSignal,
+  decideUpdate,
   pauseSignal,
   progressQuery,
   resumeSignal,
@@ -80,6 +81,56 @@ describe('patchCycle controls and safety nets', () => {
     assert.deepEqual(await s.db.store.records.approvals('ctl-timeout'), [
       { decision: 'reject', decidedBy: 'policy:timeout', via: 'timeout' },
     ]);
+  });
+
+  it('a deferral records until when, asks again when it ends, and a cancel during it ends the rollout at once', async () => {
+    const deps = testDeps(s.db.store, {
+      policies: [globalPolicy({ approval: 'needs_approval' })],
+      simulator: { clients: 2, devicesPerClient: 5, knownBadPatch: false, offlineRate: 0 },
+    });
+    const alice = { id: 'alice', via: 'cli' } as const;
+    await s.t.withWorker(deps, async () => {
+      // A short defer runs out and approval is asked for again (round 2).
+      const short = await start('ctl-defer-short');
+      await until(short, (p) => p.phase === 'awaiting_approval', 'approval asked');
+      const d = await short.executeUpdate(decideUpdate, {
+        args: [{ decision: 'defer', approver: alice, deferMs: 1_500 }],
+      });
+      const asked = await until(
+        short,
+        (p) => p.phase === 'awaiting_approval' && p.decision === null,
+        'approval asked again',
+      );
+      assert.equal(asked.phase, 'awaiting_approval');
+      const row = await s.db.pool.query<{ decided_at: Date; defer_until: Date }>(
+        `select decided_at, defer_until from approvals where rollout_id = 'ctl-defer-short'`,
+      );
+      assert.equal(row.rows[0]?.defer_until.toISOString(), d.until);
+      const ms = row.rows[0]!.defer_until.getTime() - row.rows[0]!.decided_at.getTime();
+      assert.ok(ms > 0 && ms < 1_500 + 5_000, `${ms} ms`);
+      await short.executeUpdate(decideUpdate, { args: [{ decision: 'approve', approver: alice }] });
+      assert.equal((await short.result()).phase, 'completed');
+
+      // A week's defer, then a cancel: the rollout ends now, not in a week.
+      const long = await s.start('ctl-defer-cancel', 'globex');
+      await until(long, (p) => p.phase === 'awaiting_approval', 'approval asked');
+      await long.executeUpdate(decideUpdate, {
+        args: [{ decision: 'defer', approver: alice, deferMs: 7 * 86_400_000 }],
+      });
+      await until(long, (p) => p.phase === 'deferred', 'deferred');
+      const t0 = Date.now();
+      await long.signal(cancelSignal, { by: 'alice', reason: 'not this month' });
+      const state = await long.result();
+      assert.equal(state.phase, 'cancelled');
+      assert.ok(Date.now() - t0 < 20_000, 'ended while deferred');
+      assert.equal(deps.rmm.stats().deployCalls.size > 0, true, 'the short one deployed');
+    });
+    const cancelled = deps.notices.filter((n) => n.rolloutId === 'ctl-defer-cancel');
+    assert.equal(
+      cancelled.filter((n) => n.kind === 'approval_request').length,
+      1,
+      'no second approval request after the cancel',
+    );
   });
 
   it('never deploys a blocklisted patch', async () => {
