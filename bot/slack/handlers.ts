@@ -1,5 +1,6 @@
 import type bolt from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
 import { buildPatchPage } from '../cards/build.js';
 import { detailsModal, rejectModal, renderBlocks } from '../cards/block-kit.js';
 import { decodeAction, type ActionPayload } from '../cards/model.js';
@@ -115,11 +116,13 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       return;
     }
     await ack();
-    const meta = JSON.parse(view.private_metadata) as {
-      rolloutId: string;
-      round: number;
-      channel: string;
-    };
+    const meta = rejectMeta(view.private_metadata);
+    if (!meta) return;
+    // The modal was opened from an allowed place, but the submission is checked on its own.
+    if (!allowed(d.config, body.team?.id ?? undefined, meta.channel || undefined)) {
+      await ephemeral(meta.channel, body.user.id, NOT_HERE);
+      return;
+    }
     const user = await d.userOf(body.user.id, body.team?.id ?? undefined);
     const reply = await runner.decide(
       user,
@@ -174,5 +177,20 @@ async function act(d: HandlerDeps, user: ChatUser, p: ActionPayload, key: string
       return d.runner.control(user, p.rolloutId, p.action, key);
     default:
       return { ok: false, text: `unsupported action ${p.action}` };
+  }
+}
+
+/** The reject modal's private_metadata, as `rejectModal` wrote it. */
+const rejectMetaSchema = z.object({
+  rolloutId: z.string().min(1),
+  round: z.number().int().min(0),
+  channel: z.string(),
+});
+
+function rejectMeta(raw: string): z.output<typeof rejectMetaSchema> | undefined {
+  try {
+    return rejectMetaSchema.parse(JSON.parse(raw));
+  } catch {
+    return undefined; // not ours: nothing to decide
   }
 }

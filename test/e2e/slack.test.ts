@@ -207,6 +207,21 @@ describe('Slack front door with the real Bolt receiver, worker and dev server', 
       const call = await until('views.open', () => fake.callsTo('views.open')[opened]);
       const view = call.body.view as { private_metadata: string; callback_id: string };
       assert.equal(view.callback_id, 'patchops.reject');
+      // The same submission from a workspace that is not allowed decides nothing.
+      const foreign = await postToBolt(
+        events,
+        SECRET,
+        viewSubmission({
+          user: APPROVER,
+          team: 'T0BAD',
+          callbackId: 'patchops.reject',
+          privateMetadata: view.private_metadata,
+          values: { reason: { value: { type: 'plain_text_input', value: 'from elsewhere' } } },
+        }),
+      );
+      assert.equal(foreign.status, 200);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await handle.query(progressQuery)).phase, 'awaiting_approval');
       const submit = await postToBolt(
         events,
         SECRET,
