@@ -9,6 +9,19 @@ export interface ChatConversation {
   conversationType: string;
   /** The platform's own reference (Teams: a ConversationReference), stored verbatim. */
   reference: Record<string, unknown>;
+  /** Teams: the team a channel belongs to, when the bot has been told. */
+  teamId?: string | null;
+}
+
+/** A chat user as the platform addresses them, keyed the way policy names approvers. */
+export interface ChatUserRecord {
+  platform: ChatPlatform;
+  tenantId: string;
+  /** Entra ID (AAD) object id: what Teams approvers are listed by. */
+  aadObjectId: string;
+  /** The platform's id of the user (Teams: the MRI, `29:…`). */
+  userRef: string;
+  name?: string | null | undefined;
 }
 
 export interface ChatMessageRef {
@@ -39,6 +52,7 @@ interface ConversationRow {
   tenant_id: string | null;
   conversation_type: string;
   reference: Record<string, unknown>;
+  team_id: string | null;
 }
 const toConversation = (platform: ChatPlatform, r: ConversationRow): ChatConversation => ({
   platform,
@@ -46,7 +60,9 @@ const toConversation = (platform: ChatPlatform, r: ConversationRow): ChatConvers
   tenantId: r.tenant_id,
   conversationType: r.conversation_type,
   reference: r.reference,
+  teamId: r.team_id,
 });
+const CONVERSATION_COLUMNS = 'conversation_id, tenant_id, conversation_type, reference, team_id';
 
 /** Chat conversations the bot may post to, and the messages it posted (claimed, then completed). */
 export class ChatRepository {
@@ -54,11 +70,12 @@ export class ChatRepository {
 
   async saveConversation(c: ChatConversation & { installedBy?: string }): Promise<void> {
     await this.pool.query(
-      `insert into chat_conversations (platform, conversation_id, tenant_id, conversation_type, reference, installed_by)
-       values ($1, $2, $3, $4, $5, $6)
+      `insert into chat_conversations (platform, conversation_id, tenant_id, conversation_type, reference, installed_by, team_id)
+       values ($1, $2, $3, $4, $5, $6, $7)
        on conflict (platform, conversation_id) do update
          set reference = excluded.reference, tenant_id = excluded.tenant_id,
-             conversation_type = excluded.conversation_type, removed_at = null`,
+             conversation_type = excluded.conversation_type, removed_at = null,
+             team_id = coalesce(excluded.team_id, chat_conversations.team_id)`,
       [
         c.platform,
         c.conversationId,
@@ -66,6 +83,7 @@ export class ChatRepository {
         c.conversationType,
         JSON.stringify(c.reference),
         c.installedBy ?? null,
+        c.teamId ?? null,
       ],
     );
   }
@@ -79,7 +97,7 @@ export class ChatRepository {
 
   async conversations(platform: ChatPlatform): Promise<ChatConversation[]> {
     const res = await this.pool.query<ConversationRow>(
-      `select conversation_id, tenant_id, conversation_type, reference from chat_conversations
+      `select ${CONVERSATION_COLUMNS} from chat_conversations
        where platform = $1 and removed_at is null order by installed_at`,
       [platform],
     );
@@ -91,11 +109,41 @@ export class ChatRepository {
     conversationId: string,
   ): Promise<ChatConversation | undefined> {
     const res = await this.pool.query<ConversationRow>(
-      `select conversation_id, tenant_id, conversation_type, reference from chat_conversations
+      `select ${CONVERSATION_COLUMNS} from chat_conversations
        where platform = $1 and conversation_id = $2 and removed_at is null`,
       [platform, conversationId],
     );
     return res.rows[0] && toConversation(platform, res.rows[0]);
+  }
+
+  /**
+   * Records how the platform addresses a user. Idempotent: the same user again only moves
+   * seen_at; a name left out keeps the stored one.
+   */
+  async saveUser(u: ChatUserRecord): Promise<void> {
+    await this.pool.query(
+      `insert into chat_users (platform, tenant_id, aad_object_id, user_ref, name)
+       values ($1, $2, $3, $4, $5)
+       on conflict (platform, tenant_id, aad_object_id) do update
+         set user_ref = excluded.user_ref, name = coalesce(excluded.name, chat_users.name),
+             seen_at = now()`,
+      [u.platform, u.tenantId, u.aadObjectId, u.userRef, u.name ?? null],
+    );
+  }
+
+  /** The platform ids of those of these users it knows: AAD object id → user ref. */
+  async userRefs(
+    platform: ChatPlatform,
+    tenantId: string,
+    aadObjectIds: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (!aadObjectIds.length) return new Map();
+    const res = await this.pool.query<{ aad_object_id: string; user_ref: string }>(
+      `select aad_object_id, user_ref from chat_users
+       where platform = $1 and tenant_id = $2 and aad_object_id = any($3)`,
+      [platform, tenantId, [...aadObjectIds]],
+    );
+    return new Map(res.rows.map((r) => [r.aad_object_id, r.user_ref]));
   }
 
   /**

@@ -94,9 +94,9 @@ export class TeamsCardActions {
     return card;
   }
 
-  /** A card as everyone sees it (refreshed on sight for the client's approvers). */
-  render(card: RolloutCard): AdaptiveCard {
-    return this.d.notifier.render(card);
+  /** A card as everyone in the turn's conversation sees it (auto-refreshed for approvers). */
+  render(ctx: TurnContext, card: RolloutCard): Promise<AdaptiveCard> {
+    return this.d.notifier.render(ctx, card);
   }
 
   /** Re-renders every posted copy of a rollout's cards after the turn (a command changed it). */
@@ -126,8 +126,9 @@ export class TeamsCardActions {
       const card = r && (await this.current(r.rolloutId, r.kind, r.ring));
       if (!card) return messageResponse('This rollout is no longer known to patchops.');
       const notice = this.viewFor(user, card);
-      // The refreshed card keeps its refresh, so approvers' views stay current.
-      return cardResponse(this.d.notifier.render(card, { notice }));
+      // The refreshed card keeps its refresh, so approvers' views stay current. Teams waits for
+      // this answer: approvers' ids come from what is stored, without asking the Connector.
+      return cardResponse(await this.d.notifier.render(ctx, card, { notice, ask: false }));
     }
     const p = decodeAction(data);
     if (!p)
@@ -166,7 +167,7 @@ export class TeamsCardActions {
       const r = parseRefresh(value);
       const card = r && (await this.current(r.rolloutId, r.kind, r.ring));
       await ctx.sendActivity(
-        card ? attachment(this.d.notifier.render(card)) : 'That card is not one patchops knows.',
+        card ? attachment(await this.render(ctx, card)) : 'That card is not one patchops knows.',
       );
       return;
     }

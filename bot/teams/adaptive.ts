@@ -54,7 +54,7 @@ export interface RefreshData {
 }
 
 export interface RenderOptions {
-  /** AAD object ids whose clients refresh the card on sight (the client's Teams approvers). */
+  /** Teams user ids (MRIs, `29:…`, never AAD ids) whose clients refresh the card on sight. */
   refreshUserIds?: readonly string[];
   /** Shown first, highlighted: why a click was refused, or what it did. */
   notice?: { text: string; tone: 'attention' | 'good' | 'info' } | undefined;

@@ -17,6 +17,7 @@ import type { RouteHandler } from '../server.js';
 import { TeamsCardActions, attachment, messageResponse, userOf } from './actions.js';
 import { createTeamsAdapter, type TeamsAuthOverrides } from './adapter.js';
 import { BotResponse, readBotRequest } from './http.js';
+import type { TeamsUsers } from './users.js';
 import {
   CARD_CONVERSATION_TYPES,
   baseConversationId,
@@ -69,6 +70,7 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
   constructor(
     private readonly d: Omit<TeamsDeps, 'config' | 'authOverrides'>,
     private readonly actions: TeamsCardActions,
+    private readonly users: TeamsUsers,
   ) {
     super();
     this.onMembersAdded(async (ctx, next) => {
@@ -99,15 +101,28 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
     });
   }
 
+  /** Every activity first teaches patchops who is who (sender, members added); then the handlers. */
+  override async run(ctx: TurnContext): Promise<void> {
+    try {
+      await this.users.learn(ctx.activity);
+    } catch (err) {
+      // Only auto-refresh depends on it; the turn itself must not fail for it.
+      this.d.log.warn({ err }, 'teams user not recorded');
+    }
+    await super.run(ctx);
+  }
+
   private async installed(ctx: TurnContext, quiet = false): Promise<void> {
     const a = ctx.activity;
     const tenant = userOf(a).tenant ?? null;
+    const team = (a.channelData as { team?: { id?: unknown } } | undefined)?.team?.id;
     await this.d.store.chat.saveConversation({
       platform: 'teams',
       conversationId: baseConversationId(a.conversation.id),
       tenantId: tenant,
       conversationType: a.conversation.conversationType ?? 'personal',
       reference: storedReference(a),
+      ...(typeof team === 'string' && team ? { teamId: team } : {}),
       ...(a.from?.aadObjectId ? { installedBy: `teams:${a.from.aadObjectId}` } : {}),
     });
     if (!quiet)
@@ -160,7 +175,7 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
       textFormat: 'markdown',
       text: paragraphs(reply.text),
     });
-    if (reply.card) await ctx.sendActivity(attachment(this.actions.render(reply.card)));
+    if (reply.card) await ctx.sendActivity(attachment(await this.actions.render(ctx, reply.card)));
     if (reply.refresh) this.actions.refreshLater(reply.refresh);
   }
 
@@ -189,7 +204,7 @@ export function createTeamsFrontDoor(deps: TeamsDeps): TeamsFrontDoor {
     void work.then(done, done);
   };
   const actions = new TeamsCardActions({ ...deps, notifier, track });
-  const bot = new PatchopsTeamsBot(deps, actions);
+  const bot = new PatchopsTeamsBot(deps, actions, notifier.users);
   const handler: RouteHandler = async (req, res) => {
     const request = await readBotRequest(req);
     if ('tooLarge' in request) {

@@ -6,6 +6,7 @@ import {
   type CloudAdapter,
   type ConversationReference,
 } from 'botbuilder';
+import type { ConnectorClient } from 'botframework-connector';
 import type { Logger } from 'pino';
 import type { Notice, Notifier, PostedMessage } from '../../adapters/chat/types.js';
 import type { PolicyDocument } from '../../domain/policy/index.js';
@@ -14,6 +15,7 @@ import type { RolloutCard } from '../cards/model.js';
 import { approversFor } from '../commands/access.js';
 import { renderAdaptiveCard, type AdaptiveCard, type RenderOptions } from './adaptive.js';
 import { statusOf, withConnectorRetry } from './retry.js';
+import { TeamsUsers, type MemberLookup } from './users.js';
 
 /**
  * Conversations that get rollout cards. Personal chats do not: a card there would reach one
@@ -62,12 +64,23 @@ export function referenceIn(
   return ref;
 }
 
+export interface CardRenderOptions extends Pick<RenderOptions, 'notice'> {
+  /**
+   * Whether approvers patchops has no Teams user id for yet may be asked of the Connector
+   * (default true). Invoke responses say false: Teams waits for them, and the clicker is known.
+   */
+  ask?: boolean;
+}
+
 export interface TeamsNotifier extends Notifier {
   readonly platform: 'teams';
-  /** The card as everyone sees it: refreshed on sight for the client's Teams approvers. */
-  render(card: RolloutCard, opts?: Pick<RenderOptions, 'notice'>): AdaptiveCard;
-  /** AAD object ids of the client's Teams approvers (refresh.userIds; at most 60 are used). */
-  approverIds(clientId: string): string[];
+  /**
+   * The card as everyone in the turn's conversation sees it: refreshed on sight for the
+   * client's Teams approvers, listed in refresh.userIds by Teams user id (MRI).
+   */
+  render(ctx: TurnContext, card: RolloutCard, opts?: CardRenderOptions): Promise<AdaptiveCard>;
+  /** Who is who in Teams: the bot feeds it every activity, cards read approvers' MRIs from it. */
+  readonly users: TeamsUsers;
   /** Replaces an activity we have a live reference for (a card sent as a command reply). */
   updateAt(
     reference: Partial<ConversationReference>,
@@ -84,6 +97,8 @@ export interface TeamsNotifierDeps {
   log: Logger;
   /** Retries of one Connector call after 429 / 5xx (default 4). */
   maxRetries?: number;
+  /** Shared with the front door that feeds it; default: one of its own. */
+  users?: TeamsUsers;
 }
 
 /**
@@ -128,21 +143,63 @@ export function createTeamsNotifier(d: TeamsNotifierDeps): TeamsNotifier {
     return c.reference;
   }
 
-  const approverIds = (clientId: string): string[] => {
-    const teams = approversFor(d.policies, clientId).teams;
-    return teams.tenantId ? teams.users : [];
-  };
-  const render = (card: RolloutCard, opts: Pick<RenderOptions, 'notice'> = {}) =>
-    renderAdaptiveCard(card, { ...opts, refreshUserIds: approverIds(card.clientId) });
-  const content = (notice: Notice): Partial<Activity> =>
+  const users = d.users ?? new TeamsUsers({ store: store.chat, log });
+
+  /**
+   * Who the Connector answers member questions for: in a channel the team (as botbuilder's
+   * TeamsInfo.getMember does), elsewhere the conversation itself.
+   */
+  async function memberScope(ctx: TurnContext): Promise<string> {
+    const live = (ctx.activity.channelData as { team?: { id?: unknown } } | undefined)?.team?.id;
+    if (typeof live === 'string' && live) return live;
+    const conversation = baseConversationId(ctx.activity.conversation.id);
+    if (ctx.activity.conversation.conversationType !== 'channel') return conversation;
+    return (await store.chat.conversation('teams', conversation))?.teamId ?? conversation;
+  }
+
+  /** GET /v3/conversations/{scope}/members/{aadObjectId} with the turn's connector client. */
+  function memberLookup(ctx: TurnContext): MemberLookup {
+    let scope: Promise<string> | undefined;
+    return async (aadObjectId) => {
+      const client = ctx.turnState.get<ConnectorClient | undefined>(ctx.adapter.ConnectorClientKey);
+      if (!client) throw new Error('this turn has no connector client');
+      scope ??= memberScope(ctx);
+      // Teams answers with a TeamsChannelAccount: id is the MRI, aadObjectId the Entra ID one.
+      return client.conversations.getConversationMember(await scope, aadObjectId);
+    };
+  }
+
+  /** MRIs of the client's approvers for a card in the turn's conversation (never AAD ids). */
+  async function refreshUserIds(ctx: TurnContext, clientId: string, ask: boolean) {
+    const { tenantId, users: aadIds } = approversFor(d.policies, clientId).teams;
+    if (!tenantId || !aadIds.length) return [];
+    const c = ctx.activity.conversation;
+    // Only shared conversations of the approvers' tenant can hold them besides the reader.
+    const askHere =
+      ask &&
+      CARD_CONVERSATION_TYPES.has(c.conversationType) &&
+      (!c.tenantId || c.tenantId === tenantId);
+    return users.refreshIds(
+      tenantId,
+      aadIds,
+      askHere ? { conversation: baseConversationId(c.id), member: memberLookup(ctx) } : undefined,
+    );
+  }
+
+  const render = async (ctx: TurnContext, card: RolloutCard, opts: CardRenderOptions = {}) =>
+    renderAdaptiveCard(card, {
+      notice: opts.notice,
+      refreshUserIds: await refreshUserIds(ctx, card.clientId, opts.ask ?? true),
+    });
+  const content = async (ctx: TurnContext, notice: Notice): Promise<Partial<Activity>> =>
     notice.card
-      ? MessageFactory.attachment(CardFactory.adaptiveCard(render(notice.card)))
+      ? MessageFactory.attachment(CardFactory.adaptiveCard(await render(ctx, notice.card)))
       : { ...MessageFactory.text(notice.text), textFormat: 'markdown' };
 
   return {
     platform: 'teams',
     render,
-    approverIds,
+    users,
 
     /** Channels and group chats in the tenant the client's Teams approvers belong to. */
     async targets(clientId) {
@@ -157,7 +214,10 @@ export function createTeamsNotifier(d: TeamsNotifierDeps): TeamsNotifier {
     async post(conversation, notice, { thread }) {
       const root = thread ? (thread.messageRef.split('|')[0] ?? thread.messageRef) : undefined;
       const ref = referenceIn(await stored(conversation), root);
-      const id = await proactive(ref, async (ctx) => (await ctx.sendActivity(content(notice)))?.id);
+      const id = await proactive(
+        ref,
+        async (ctx) => (await ctx.sendActivity(await content(ctx, notice)))?.id,
+      );
       if (!id) throw new Error(`teams returned no activity id for the post to ${conversation}`);
       return { conversation, messageRef: messageRefOf(ref.conversation.id, id) };
     },
@@ -168,18 +228,18 @@ export function createTeamsNotifier(d: TeamsNotifierDeps): TeamsNotifier {
         : [undefined, message.messageRef];
       const ref = referenceIn(await stored(message.conversation), root);
       delete ref.activityId;
-      await proactive(ref, (ctx) =>
-        ctx.updateActivity({ ...content(notice), id, type: 'message' }),
+      await proactive(ref, async (ctx) =>
+        ctx.updateActivity({ ...(await content(ctx, notice)), id, type: 'message' }),
       );
     },
 
     async updateAt(reference, activityId, card) {
       const ref = { ...reference, activityId: undefined } as ConversationReference;
-      await proactive(ref, (ctx) =>
+      await proactive(ref, async (ctx) =>
         ctx.updateActivity({
           id: activityId,
           type: 'message',
-          attachments: [CardFactory.adaptiveCard(render(card))],
+          attachments: [CardFactory.adaptiveCard(await render(ctx, card))],
         }),
       );
     },

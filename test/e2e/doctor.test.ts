@@ -57,7 +57,7 @@ describe('patchops doctor', () => {
       cliEnv({ DATABASE_URL: bare.url, TEMPORAL_ADDRESS: temporalAddress() }),
     );
     assert.equal(r.code, 1);
-    assert.match(line(r.stdout, 'migrations'), /^down .*3 pending .*patchops migrate/);
+    assert.match(line(r.stdout, 'migrations'), /^down .*4 pending .*patchops migrate/);
     assert.match(line(r.stdout, 'postgresql'), /^ok /);
   });
 
@@ -84,7 +84,7 @@ describe('patchops migrate', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.match(
       first.stdout,
-      /applied: 1764000000000_initial-schema, 1764100000000_rollout-plan, 1764200000000_chat/,
+      /applied: 1764000000000_initial-schema, 1764100000000_rollout-plan, 1764200000000_chat, 1764300000000_chat-users/,
     );
     const second = await runCli(['migrate'], cliEnv({ DATABASE_URL: db.url }));
     assert.equal(second.stdout.trim(), 'schema up to date');

@@ -34,6 +34,8 @@ const MALLORY = {
   name: 'Mallory',
 };
 const ROLLOUT = 'rollout-teams-1';
+const refreshOf = (a: Parameters<typeof cardOf>[0]) =>
+  (cardOf(a) as { refresh?: { userIds: string[] } } | undefined)?.refresh;
 
 describe('Teams front door', () => {
   const s = rolloutSuite();
@@ -120,6 +122,9 @@ describe('Teams front door', () => {
         connector.activities(CHANNEL).find((a) => textOf(cardOf(a)).includes(ROLLOUT)),
       );
       cardId = posted.id;
+      // Ada installed the bot, so her Teams user id is known: the card names her by it.
+      assert.deepEqual(refreshOf(posted)?.userIds, [inChannel().user.id]);
+      assert.ok(!connector.requests.some((r) => r.operation === 'getConversationMember'));
       const approve = cardOf(posted)?.actions?.find((a) => a.verb === 'approve');
       assert.ok(approve, textOf(posted));
       const data = approve.data as Json;
@@ -164,6 +169,9 @@ describe('Teams front door', () => {
       return c.includes(`Approved by ${ADA} (teams)`) && c.includes('Completed') ? c : undefined;
     });
     assert.ok(!shown.includes('"verb":"approve"'), 'a decided card offers no Approve');
+    assert.deepEqual(refreshOf(connector.activity(CHANNEL, cardId))?.userIds, [
+      inChannel().user.id,
+    ]);
     const puts = connector.requests.filter(
       (r) => r.operation === 'updateActivity' && r.activityId === cardId,
     );
@@ -220,6 +228,8 @@ describe('Teams front door', () => {
       const r = await postActivity(second.url, refresh);
       assert.equal(r.status, 200);
       assert.match(textOf(r.body), /Completed — Acme/);
+      const refreshed = (r.body as { value?: { refresh?: { userIds: string[] } } }).value;
+      assert.deepEqual(refreshed?.refresh?.userIds, [inChannel().user.id], 'keeps its refresh');
       const outsiderView = await postActivity(second.url, {
         ...refresh,
         id: 'f:outsider',

@@ -136,6 +136,37 @@ describe('fake Teams connector with botbuilder CloudAdapter (auth disabled)', ()
     });
   });
 
+  it('finds a member by Entra ID object id or UPN, answers 404 for others and records each ask', async () => {
+    const earlier = connector.requests.length;
+    await openAdapter().continueConversationAsync('', ref, async (ctx) => {
+      const client = ctx.turnState.get<{
+        conversations: {
+          getConversationMember(c: string, m: string): Promise<Record<string, unknown>>;
+        };
+      }>(ctx.adapter.ConnectorClientKey);
+      const byAad = await client.conversations.getConversationMember(CHANNEL_CONV, 'AAD-ADA');
+      assert.deepEqual(
+        { id: byAad.id, name: byAad.name, aadObjectId: byAad.aadObjectId },
+        { id: '29:ada', name: 'Ada', aadObjectId: 'aad-ada' },
+      );
+      const byUpn = await client.conversations.getConversationMember(CHANNEL_CONV, 'ada@x');
+      assert.equal(byUpn.id, '29:ada');
+      await assert.rejects(client.conversations.getConversationMember(CHANNEL_CONV, 'aad-eve'), {
+        statusCode: 404,
+        code: 'MemberNotFoundInConversation',
+      });
+    });
+    const asked = connector.requests.slice(earlier);
+    assert.deepEqual(
+      asked.map((r) => [r.method, r.operation, r.conversationId, r.memberId, r.status]),
+      [
+        ['GET', 'getConversationMember', CHANNEL_CONV, 'AAD-ADA', 200],
+        ['GET', 'getConversationMember', CHANNEL_CONV, 'ada@x', 200],
+        ['GET', 'getConversationMember', CHANNEL_CONV, 'aad-eve', 404],
+      ],
+    );
+  });
+
   it('creates a channel thread for TeamsInfo.sendMessageToTeamsChannel', async () => {
     const channel = '19:ffee@thread.tacv2';
     let thread = '';

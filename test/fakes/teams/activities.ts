@@ -194,6 +194,24 @@ export function conversationUpdateInstall(
   return activity;
 }
 
+/**
+ * The conversationUpdate Teams sends when people join a team or chat the bot is in: membersAdded
+ * holds their Teams user ids (MRIs) and AAD object ids, without names; in a team channelData
+ * carries eventType 'teamMemberAdded'. `from` is whoever added them.
+ */
+export function membersAdded(
+  ctx: TeamsContext,
+  members: ReadonlyArray<{ id: string; aadObjectId: string }>,
+): TeamsActivity {
+  const activity = common(ctx, 'conversationUpdate');
+  activity.membersAdded = members.map(
+    (m) => ({ id: m.id, aadObjectId: m.aadObjectId }) as ChannelAccount,
+  );
+  if (typeOf(ctx) === 'channel')
+    activity.channelData = channelData(ctx, { eventType: 'teamMemberAdded' });
+  return activity;
+}
+
 /** installationUpdate with action 'add' (or 'remove'), sent alongside the conversationUpdate. */
 export function installationUpdate(
   ctx: TeamsContext,

@@ -43,7 +43,10 @@ export interface RecordedRequest {
 /** An activity as the fake holds it: the latest body the bot sent, with the id the fake assigned. */
 export type ConnectorActivity = Partial<Activity> & { id: string };
 
-/** A Teams member as GET /members returns it (TeamsChannelAccount). */
+/**
+ * A Teams member as GET /members and GET /members/{userId} return it (TeamsChannelAccount):
+ * `id` is the user's Teams id (MRI, `29:…`), unique to the bot; `aadObjectId` the Entra ID one.
+ */
 export interface TeamsMember {
   id: string;
   name: string;
@@ -57,7 +60,10 @@ export interface TeamsMember {
 }
 
 export interface FakeConnectorOptions {
-  /** Members every conversation has unless setMembers() says otherwise. */
+  /**
+   * Members every conversation has unless setMembers() says otherwise. A channel thread
+   * (`channel;messageid=…`) has its channel's members.
+   */
   members?: TeamsMember[];
   /** Answer the first `requests` requests with 429 and Retry-After. */
   throttle?: { requests: number; retryAfterSeconds?: number };
@@ -157,7 +163,10 @@ export async function startFakeConnector(
     return map;
   };
   const membersOf = (conversationId: string) =>
-    members.get(conversationId) ?? options.members ?? [];
+    members.get(conversationId) ??
+    members.get(conversationId.split(';messageid=')[0] ?? conversationId) ??
+    options.members ??
+    [];
   const post = (conversationId: string, body: unknown, replyToId?: string): Reply => {
     if (!isObject(body)) return badArgument('activity required');
     const id = newId();
@@ -221,8 +230,13 @@ export async function startFakeConnector(
       case 'getConversationPagedMembers':
         return { status: 200, body: { members: membersOf(conversationId) } };
       case 'getConversationMember': {
+        // Teams takes the user's MRI, Entra ID object id or UPN (the latter two in any case).
+        const wanted = memberId?.toLowerCase();
         const m = membersOf(conversationId).find(
-          (x) => x.id === memberId || x.aadObjectId === memberId,
+          (x) =>
+            x.id === memberId ||
+            x.aadObjectId.toLowerCase() === wanted ||
+            x.userPrincipalName?.toLowerCase() === wanted,
         );
         if (m) return { status: 200, body: m };
         return {

@@ -28,6 +28,7 @@ describe('embedded PostgreSQL', () => {
       '1764000000000_initial-schema',
       '1764100000000_rollout-plan',
       '1764200000000_chat',
+      '1764300000000_chat-users',
     ]);
     let client = new pg.Client({ connectionString: first.url });
     await client.connect();

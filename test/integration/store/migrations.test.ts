@@ -15,11 +15,13 @@ describe("schema on the machine's PostgreSQL", () => {
       '1764000000000_initial-schema',
       '1764100000000_rollout-plan',
       '1764200000000_chat',
+      '1764300000000_chat-users',
     ]);
     assert.deepEqual(await migrateUp(db.url), [
       '1764000000000_initial-schema',
       '1764100000000_rollout-plan',
       '1764200000000_chat',
+      '1764300000000_chat-users',
     ]);
     assert.deepEqual(await migrateUp(db.url), []);
     assert.deepEqual(await pendingMigrations(db.url), []);
@@ -38,6 +40,7 @@ describe("schema on the machine's PostgreSQL", () => {
       'tickets',
       'chat_messages',
       'chat_conversations',
+      'chat_users',
       'audit_events',
     ]) {
       assert.ok(names.includes(t), `missing table ${t}`);
