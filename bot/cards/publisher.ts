@@ -4,7 +4,7 @@ import type { Store } from '../../store/index.js';
 import type { Progress } from '../../workflows/messages.js';
 import { buildRolloutCard } from './build.js';
 import type { CardKind, RolloutCard } from './model.js';
-import { cardSummary } from './text.js';
+import { alertHeadline, cardSummary } from './text.js';
 
 /** Messages that are cards and are re-rendered as the rollout moves; purpose → card kind. */
 const CARD_PURPOSES: Record<string, CardKind> = {
@@ -210,10 +210,8 @@ export class CardPublisher {
         const c = await buildRolloutCard(store, rolloutId, {
           kind,
           ...(progress ? { progress } : {}),
-          ...(kind === 'alert'
-            ? { headline: m.purpose === 'halted' ? 'Halted' : 'Failures in ring' }
-            : {}),
         });
+        if (c && kind === 'alert') c.headline = alertHeadline(c);
         cards.set(m.purpose, c);
       }
       const card = cards.get(m.purpose);

@@ -22,6 +22,14 @@ export function ringLine(r: CardRing): string {
   return `${r.name}: ${bits.join(', ')}`;
 }
 
+/** An alert card's headline when it is re-rendered: halted, or which rings have failures. */
+export function alertHeadline(c: RolloutCard): string {
+  if (c.phase === 'halted') return 'Halted';
+  const rings = c.rings.filter((r) => r.failed > 0).map((r) => r.name);
+  if (rings.length === 0) return 'Failures';
+  return `Failures in ring${rings.length > 1 ? 's' : ''} ${rings.join(', ')}`;
+}
+
 export function decisionLine(c: RolloutCard): string | null {
   const d = c.decision;
   if (!d) return null;

@@ -9,6 +9,7 @@ import {
   type CardKind,
   type RolloutCard,
 } from '../cards/model.js';
+import { alertHeadline } from '../cards/text.js';
 import type { CardPublisher } from '../cards/publisher.js';
 import { mayDecide, type ChatUser } from '../commands/access.js';
 import type { CommandRunner, Reply } from '../commands/runner.js';
@@ -89,8 +90,7 @@ export class TeamsCardActions {
       ...(progress ? { progress } : {}),
       ...(ring ? { promoteRing: ring } : {}),
     });
-    if (card && kind === 'alert')
-      card.headline = card.phase === 'halted' ? 'Halted' : 'Failures in ring';
+    if (card && kind === 'alert') card.headline = alertHeadline(card);
     return card;
   }
 

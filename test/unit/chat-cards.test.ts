@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { detailsModal, renderBlocks, SLACK_LIMITS } from '../../bot/cards/block-kit.js';
 import { awaitingPromotion } from '../../bot/cards/build.js';
 import { actionsFor, decodeAction, encodeAction } from '../../bot/cards/model.js';
+import { alertHeadline, decisionLine } from '../../bot/cards/text.js';
 import { sampleCard } from '../helpers/cards.js';
 import { parseCommand, usage } from '../../bot/commands/parse.js';
 import { REQUIRED_SCOPES } from '../../bot/slack/scopes.js';
@@ -48,6 +49,42 @@ describe('approval card model and Block Kit', () => {
     const text = JSON.stringify(renderBlocks(card));
     assert.doesNotMatch(text, /patchops\.approve/);
     assert.match(text, /Approved by U0002 \(slack\) at 2026-11-24 10:05 UTC/);
+  });
+
+  it('a deferred card says until when and offers Cancel, not Approve', () => {
+    const card = sampleCard({
+      phase: 'deferred',
+      actions: actionsFor('rollout', 'deferred', false),
+      decision: {
+        decision: 'defer',
+        by: 'teams:c33aafc4',
+        via: 'teams',
+        at: '2026-11-24T10:05:00.000Z',
+        reason: 'CAB on Thursday',
+        until: '2026-11-27T10:05:00.000Z',
+      },
+    });
+    assert.equal(
+      decisionLine(card),
+      'Deferred by c33aafc4 (teams) at 2026-11-24 10:05 UTC until 2026-11-27 10:05 UTC — "CAB on Thursday"',
+    );
+    assert.deepEqual(card.actions, ['cancel', 'details']);
+  });
+
+  it('a re-rendered alert names the rings with failures, or says it halted', () => {
+    const ring = (name: string, failed: number) =>
+      ({ name, devices: 10, succeeded: 10 - failed, failed, skipped: 0, running: 0 }) as const;
+    const alert = (phase: RolloutPhase, rings: ReturnType<typeof ring>[]) =>
+      alertHeadline(sampleCard({ kind: 'alert', phase, rings }));
+    assert.equal(
+      alert('deploying', [ring('pilot', 2), ring('broad', 0)]),
+      'Failures in ring pilot',
+    );
+    assert.equal(
+      alert('completed', [ring('pilot', 2), ring('broad', 1)]),
+      'Failures in rings pilot, broad',
+    );
+    assert.equal(alert('halted', [ring('pilot', 9)]), 'Halted');
   });
 
   it('clips oversized content instead of breaking Slack limits', () => {
