@@ -16,7 +16,7 @@ import type { CommandRunner } from '../commands/runner.js';
 import type { RouteHandler } from '../server.js';
 import { TeamsCardActions, attachment, messageResponse, userOf } from './actions.js';
 import { createTeamsAdapter, type TeamsAuthOverrides } from './adapter.js';
-import { BotResponse, readBotRequest } from './http.js';
+import { serveBotRequest } from './http.js';
 import type { TeamsUsers } from './users.js';
 import {
   CARD_CONVERSATION_TYPES,
@@ -206,12 +206,9 @@ export function createTeamsFrontDoor(deps: TeamsDeps): TeamsFrontDoor {
   const actions = new TeamsCardActions({ ...deps, notifier, track });
   const bot = new PatchopsTeamsBot(deps, actions, notifier.users);
   const handler: RouteHandler = async (req, res) => {
-    const request = await readBotRequest(req);
-    if ('tooLarge' in request) {
-      res.writeHead(413, { 'content-type': 'text/plain' }).end('activity too large');
-      return;
-    }
-    await adapter.process(request, new BotResponse(res), (ctx) => bot.run(ctx));
+    await serveBotRequest(req, res, (request, response) =>
+      adapter.process(request, response, (ctx) => bot.run(ctx)),
+    );
   };
   return {
     handler,

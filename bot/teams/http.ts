@@ -1,15 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'botbuilder';
+import { z } from 'zod';
 
 /** The Bot Connector posts single activities; anything this large is not one. */
 export const MAX_BODY_BYTES = 1_048_576;
 
 /**
+ * What every activity the Bot Connector posts carries; without these botbuilder fails with a
+ * 500, which the Connector would retry. Everything else is botbuilder's to check.
+ */
+const incomingActivity = z.looseObject({
+  type: z.string({ message: 'expected the activity type, e.g. "message"' }).min(1),
+  serviceUrl: z.string({ message: 'expected the Bot Connector URL to answer on' }).min(1),
+  conversation: z.looseObject({ id: z.string({ message: 'expected the conversation id' }).min(1) }),
+});
+
+/** A request that is no activity: the fields that are wrong, for a 400. */
+export interface BadActivity {
+  invalid: string;
+}
+
+/**
  * node:http ⇄ the express-like request/response botbuilder's CloudAdapter.process expects:
  * `req.body` already parsed, and a response with status/header/send/end/socket. A body that is
- * not a JSON object is left undefined so the adapter answers 400 as it would behind express.
+ * not a JSON object is left undefined so the adapter answers 400 as it would behind express;
+ * an object that is no activity is refused here with the fields that are missing.
  */
-export async function readBotRequest(req: IncomingMessage): Promise<Request | { tooLarge: true }> {
+async function readBotRequest(
+  req: IncomingMessage,
+): Promise<Request | BadActivity | { tooLarge: true }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -24,7 +43,39 @@ export async function readBotRequest(req: IncomingMessage): Promise<Request | { 
   } catch {
     body = undefined;
   }
+  if (body) {
+    const checked = incomingActivity.safeParse(body);
+    if (!checked.success)
+      return {
+        invalid: checked.error.issues
+          .map((i) => `activity.${i.path.join('.')}: ${i.message}`)
+          .join('; '),
+      };
+  }
   return { body, headers: req.headers, method: req.method };
+}
+
+/**
+ * Reads the activity and hands it to `process` (CloudAdapter.process) with a BotResponse;
+ * answers 413 for an oversized body and 400 naming the fields when it is no activity.
+ */
+export async function serveBotRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  process: (request: Request, response: BotResponse) => Promise<void>,
+): Promise<void> {
+  const request = await readBotRequest(req);
+  if ('tooLarge' in request) {
+    res.writeHead(413, { 'content-type': 'text/plain' }).end('activity too large');
+    return;
+  }
+  if ('invalid' in request) {
+    res
+      .writeHead(400, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { code: 'BadRequest', message: request.invalid } }));
+    return;
+  }
+  await process(request, new BotResponse(res));
 }
 
 /** Buffers status, headers and body; `end()` writes them (objects as JSON). */

@@ -85,6 +85,30 @@ describe('Teams front door on the wire', () => {
     }
   });
 
+  it('a body that is no activity gets 400 naming what is missing, not a 500 the Connector would retry', async () => {
+    const bot = await serveTeams(s, testLog);
+    try {
+      const sent = connector.requests.length;
+      const empty = await postActivity(bot.url, {});
+      assert.equal(empty.status, 400);
+      const message = (empty.body as { error: { message: string } }).error.message;
+      for (const field of ['activity.type', 'activity.serviceUrl', 'activity.conversation'])
+        assert.ok(message.includes(field), message);
+      const noConversation = await postActivity(bot.url, {
+        type: 'message',
+        serviceUrl: connector.serviceUrl,
+      });
+      assert.equal(noConversation.status, 400);
+      assert.match(JSON.stringify(noConversation.body), /activity\.conversation/);
+      assert.equal(connector.requests.length, sent, 'nothing was sent');
+      // The same route still takes a real activity.
+      const ok = await postActivity(bot.url, fake.installationUpdate(inChannel()));
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    } finally {
+      await bot.close();
+    }
+  });
+
   it('waits out a 429 for that post only; another conversation is not held up', async () => {
     const bot = await serveTeams(s, testLog);
     try {

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request } from 'botbuilder';
-import { BotResponse, readBotRequest } from '../../../bot/teams/http.js';
+import { BotResponse, serveBotRequest } from '../../../bot/teams/http.js';
 
 // The production request/response shim (bot/teams/http.ts), served on its own port here.
 export { BotResponse };
@@ -32,16 +32,10 @@ export async function startBotServer(
       res.writeHead(404).end();
       return;
     }
-    const response = new BotResponse(res);
-    readBotRequest(req)
-      .then((request) => {
-        if ('tooLarge' in request) return void res.writeHead(413).end();
-        return handler(request, response);
-      })
-      .catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(String(err));
-      });
+    serveBotRequest(req, res, handler).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(err));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
