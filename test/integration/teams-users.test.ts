@@ -182,8 +182,11 @@ describe('Teams users: refresh.userIds from approvers', () => {
     const store = {
       saveUser: db.store.chat.saveUser.bind(db.store.chat),
       userRefs: async (...a: Parameters<typeof db.store.chat.userRefs>) => {
+        // Counted when called, not when PostgreSQL answers: the answers may come back in
+        // either order, and holding the first render's read would leave nothing to release it.
+        const call = ++reads;
         const refs = await db.store.chat.userRefs(...a);
-        if (++reads === 2) await gate;
+        if (call === 2) await gate;
         return refs;
       },
     };
