@@ -1,6 +1,7 @@
 import { Context, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { RmmError } from '../adapters/rmm/types.js';
+import type { DeviceOverrides } from '../domain/rollout-settings.js';
 import type { RolloutDeviceStatus } from '../store/index.js';
 import type { DeviceRolloutResult } from '../workflows/device-rollout.js';
 import type { ActivityDeps } from './index.js';
@@ -20,11 +21,16 @@ function rethrow(err: unknown): never {
 
 export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) {
   return {
-    /** The device's time zone (its own, else its site's) and the patches planned for it. */
-    async deviceContext(a: {
-      rolloutId: string;
-      deviceId: string;
-    }): Promise<{ timezone: string; patchIds: string[] }> {
+    /**
+     * The device's time zone (its own, else its site's), its site's, the patches planned
+     * for it and the settings its own policy chain sets differently from the client's.
+     */
+    async deviceContext(a: { rolloutId: string; deviceId: string }): Promise<{
+      timezone: string;
+      siteTimezone?: string;
+      patchIds: string[];
+      settings?: DeviceOverrides;
+    }> {
       const [device, plan] = await Promise.all([
         store.inventory.device(a.deviceId),
         store.rollouts.devicePlan(a.rolloutId, a.deviceId),
@@ -36,9 +42,12 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
           nonRetryable: true,
         });
       }
+      const siteTimezone = await store.inventory.siteTimezone(device.siteId);
       return {
-        timezone: device.timezone ?? (await store.inventory.siteTimezone(device.siteId)),
+        timezone: device.timezone ?? siteTimezone,
+        siteTimezone,
         patchIds: plan.patchIds,
+        ...(plan.settings ? { settings: plan.settings } : {}),
       };
     },
 
@@ -46,12 +55,33 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
       return rmm.isOnline(a.deviceId).catch(rethrow);
     },
 
+    /**
+     * A device's step in the rollout: its row, its planned patches' states (scheduled
+     * while it waits for a window, installing while its job runs) and an audit event. The
+     * audit key is this activity's own, so a retry writes one event and a later wait
+     * (the next window) another.
+     */
     async setDeviceStatus(a: {
       rolloutId: string;
       deviceId: string;
       status: RolloutDeviceStatus;
     }): Promise<void> {
       await store.rollouts.setDeviceStatus(a.rolloutId, a.deviceId, a.status);
+      const patchState = ({ waiting_window: 'scheduled', deploying: 'installing' } as const)[
+        a.status as 'waiting_window' | 'deploying'
+      ];
+      if (patchState)
+        await store.rollouts.setPlannedPatchState(a.rolloutId, patchState, a.deviceId);
+      const info = Context.current().info;
+      await store.audit.append({
+        idempotencyKey: `${info.workflowExecution?.workflowId ?? a.deviceId}:${info.activityId}:status`,
+        actor: 'patchops',
+        action: `device.${a.status}`,
+        subjectType: 'device',
+        subjectId: a.deviceId,
+        rolloutId: a.rolloutId,
+        data: {},
+      });
     },
 
     /** Starts the install job; the RMM de-duplicates by key, so a retry never installs twice. */
@@ -141,6 +171,8 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
           );
         }
       }
+      // Whatever this device did not settle (cancelled, offline, a refused job) is missing.
+      await store.rollouts.releaseUnsettledPatches(rolloutId, result.deviceId);
       await store.audit.append({
         idempotencyKey: `${rolloutId}:device:${result.deviceId}:${status}`,
         actor: 'patchops',

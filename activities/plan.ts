@@ -1,14 +1,15 @@
 import { assessRisk } from '../domain/risk.js';
 import {
   decideApproval,
+  deferralAt,
   effectivePolicy,
   type PolicyDocument,
   type ResolvedPolicy,
 } from '../domain/policy/index.js';
 import type { Device, Patch } from '../domain/model.js';
 import { assignRings } from '../domain/rings.js';
-import type { RolloutSettings, WindowRule } from '../domain/rollout-settings.js';
-import type { PlannedDevice, PlannedPatch } from '../store/index.js';
+import type { DeviceOverrides, RolloutSettings, WindowRule } from '../domain/rollout-settings.js';
+import type { ExcludedPatches, PlannedDevice, PlannedPatch } from '../store/index.js';
 import type { ActivityDeps } from './index.js';
 import { describeWindows } from '../domain/window-text.js';
 
@@ -85,6 +86,23 @@ export function toSettings(
   };
 }
 
+/**
+ * The device-level settings (windows, reboot, rollback) where the device's own chain sets
+ * them differently from the rollout's client-level settings; undefined when none differs.
+ */
+export function deviceOverrides(
+  device: RolloutSettings,
+  client: RolloutSettings,
+): DeviceOverrides | undefined {
+  const out: DeviceOverrides = {};
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(device.windows, client.windows)) out.windows = device.windows;
+  if (!same(device.reboot, client.reboot)) out.reboot = device.reboot;
+  if (device.uninstallOnFailure !== client.uninstallOnFailure)
+    out.uninstallOnFailure = device.uninstallOnFailure;
+  return Object.keys(out).length ? out : undefined;
+}
+
 export function createPlanActivities({ store, policies: allPolicies, timing }: ActivityDeps) {
   return {
     /**
@@ -111,14 +129,20 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
         siteId: '',
         groups: [],
       }).policy;
-      const settings = toSettings(clientPolicy, {
+      const times = {
         jobPollMs: timing?.jobPollMs ?? 2_000,
         offlineRetryMs: timing?.offlineRetryMs ?? 3_600_000,
-      });
+      };
+      const settings = toSettings(clientPolicy, times);
+      // Rings, approvals, concurrency and the breaker belong to the rollout as a whole and
+      // come from the client level; windows, reboot and rollback are a device's own and
+      // follow its site and group policies too.
+      const overridesBy = new Map<string, DeviceOverrides | undefined>();
       // Only devices this rollout's own inventory sync saw (created right before the sync).
       const seenSince = (await store.rollouts.get(a.rolloutId))?.createdAt;
       const patchPlans = new Map<string, PlannedPatch>();
-      const targets: Array<{ device: Device; patchIds: string[] }> = [];
+      const targets: Array<{ device: Device; patchIds: string[]; settings?: DeviceOverrides }> = [];
+      const excluded: ExcludedPatches[] = [];
       const patchCache = new Map<string, Patch>();
       let after: string | null = null;
       for (;;) {
@@ -137,10 +161,11 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
             groups: device.tags,
           });
           const deploy: string[] = [];
+          const rejected: string[] = [];
           for (const id of missing.get(device.id) ?? []) {
             const patch = patchCache.get(id);
             if (!patch) continue;
-            const decision = decideApproval(chain, patch);
+            const decision = deferralAt(decideApproval(chain, patch), patch, now);
             const risk = assessRisk(patch, device, now);
             const known = patchPlans.get(id);
             // The rollout-level record keeps the strictest decision any device got.
@@ -154,8 +179,16 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
               });
             }
             if (decision.action === 'auto' || decision.action === 'needs_approval') deploy.push(id);
+            if (decision.action === 'reject') rejected.push(id);
           }
-          if (deploy.length) targets.push({ device, patchIds: deploy });
+          if (rejected.length) excluded.push({ deviceId: device.id, patchIds: rejected });
+          if (!deploy.length) continue;
+          // Devices share a few chains (site × groups); resolve each chain's settings once.
+          const chainKey = JSON.stringify([device.siteId, device.tags]);
+          if (!overridesBy.has(chainKey))
+            overridesBy.set(chainKey, deviceOverrides(toSettings(chain.policy, times), settings));
+          const own = overridesBy.get(chainKey);
+          targets.push({ device, patchIds: deploy, ...(own ? { settings: own } : {}) });
         }
       }
       const assignment = assignRings(
@@ -174,10 +207,14 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
           ringIndex,
           ring: clientPolicy.rings[ringIndex]!.name,
           patchIds: t.patchIds,
+          ...(t.settings ? { settings: t.settings } : {}),
         };
       });
       const patches = [...patchPlans.values()];
-      await store.rollouts.savePlan(a.rolloutId, patches, plannedDevices);
+      await store.rollouts.savePlan(a.rolloutId, patches, plannedDevices, excluded);
+      const needsApproval = patches.some((p) => p.decision === 'needs_approval');
+      // Nothing to ask: the policy approved every planned pair already.
+      if (!needsApproval) await store.rollouts.setPlannedPatchState(a.rolloutId, 'approved');
       const count = (d: PlannedPatch['decision']) => patches.filter((p) => p.decision === d).length;
       const summary = {
         devices: plannedDevices.length,
@@ -195,7 +232,7 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
         ringSizes: clientPolicy.rings.map(
           (_, i) => plannedDevices.filter((d) => d.ringIndex === i).length,
         ),
-        needsApproval: summary.needsApproval > 0,
+        needsApproval,
         summary,
       };
     },

@@ -2,6 +2,7 @@ import { Context, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
 import type { NoticeKind } from '../adapters/chat/types.js';
+import { RmmError } from '../adapters/rmm/types.js';
 import type { ActivityDeps } from './index.js';
 
 const STATUS: Partial<
@@ -17,12 +18,24 @@ const STATUS: Partial<
   cancelled: 'cancelled',
 };
 
+/** What the rollout-wide rescan of devices waiting for a reboot found (patch counts). */
+export interface Verification {
+  /** Devices rescanned. */
+  devices: number;
+  /** Pending patches the RMM now lists installed. */
+  installed: number;
+  /** Pending patches the RMM lists missing again. */
+  failed: number;
+  stillPending: number;
+}
+
 export function createRolloutActivities({ store, rmm, itsm, log, publisher }: ActivityDeps) {
   const cards = publisher!;
   const noticeText = async (
     rolloutId: string,
     kind: NoticeKind,
     ringName?: string,
+    to: string[] = [],
   ): Promise<string> => {
     const r = await store.rollouts.get(rolloutId);
     const counts = await store.rollouts.ringCounts(rolloutId);
@@ -35,7 +48,7 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
       case 'approval_reminder':
         return `Reminder: rollout ${rolloutId} is still waiting for approval.`;
       case 'approval_escalation':
-        return `Escalation: rollout ${rolloutId} has waited too long for approval.`;
+        return `Escalation${to.length ? ` to ${to.join(', ')}` : ''}: rollout ${rolloutId} for ${r?.clientId} has waited too long for approval (${what}).`;
       case 'promotion_request':
         return `Rollout ${rolloutId}: the previous ring soaked; promote ring ${ringName ?? 'next'} with patchops promote ${rolloutId}.`;
       case 'failure_alert': {
@@ -179,11 +192,13 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
       kind: NoticeKind;
       /** The ring a failure alert is about, or the ring a promotion request starts. */
       ring?: string;
+      /** Whom an escalation goes to (the policy's approvalTimeout.escalateTo). */
+      to?: string[];
       idempotencyKey: string;
     }): Promise<void> {
       if (a.kind === 'approval_request')
         await store.cards.setPhase(a.rolloutId, 'awaiting_approval');
-      const text = await noticeText(a.rolloutId, a.kind, a.ring);
+      const text = await noticeText(a.rolloutId, a.kind, a.ring, a.to);
       await cards.notify({
         rolloutId: a.rolloutId,
         kind: a.kind,
@@ -219,9 +234,112 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
         rolloutId: a.rolloutId,
         data: { via: a.via, reason: a.reason ?? null, ...(until ? { until } : {}) },
       });
+      if (a.decision.decision === 'approve')
+        await store.rollouts.setPlannedPatchState(a.rolloutId, 'approved');
       // The card loses its decision buttons now, not when the next phase is recorded.
       const next = { approve: 'waiting_window', reject: 'rejected', defer: 'deferred' } as const;
       await store.cards.setPhase(a.rolloutId, next[a.decision.decision]);
+      cards.refresh(a.rolloutId);
+    },
+
+    /**
+     * The rollout-wide verification: rescans every device of the rollout still holding
+     * patches that wait for a reboot. What the RMM now lists installed (the device has
+     * rebooted since) becomes installed; what it lists missing again failed at the reboot;
+     * the rest stays pending_reboot. Heartbeats its cursor, so a retry carries on.
+     */
+    async verifyRollout(a: { rolloutId: string; idempotencyKey: string }): Promise<Verification> {
+      const ctx = Context.current();
+      const resumed = ctx.info.heartbeatDetails as { after: string; v: Verification } | undefined;
+      let after = resumed?.after ?? null;
+      const v: Verification = resumed?.v ?? {
+        devices: 0,
+        installed: 0,
+        failed: 0,
+        stillPending: 0,
+      };
+      for (;;) {
+        const page = await store.rollouts.pendingRebootPage(a.rolloutId, after, 100);
+        if (page.length === 0) break;
+        for (const { deviceId, patchIds } of page) {
+          v.devices++;
+          const seen = await Promise.all([
+            rmm.installedPatches(deviceId),
+            rmm.missingPatches(deviceId),
+          ]).catch((err: unknown) => {
+            // A device the RMM no longer knows stays as it was; outages are retried.
+            if (err instanceof RmmError && !err.retryable) return undefined;
+            throw err;
+          });
+          if (!seen) {
+            v.stillPending += patchIds.length;
+            continue;
+          }
+          const [installed, missing] = seen;
+          const missingIds = new Set(missing.map((p) => p.id));
+          const done = patchIds.filter((id) => installed.includes(id) && !missingIds.has(id));
+          const lost = patchIds.filter((id) => missingIds.has(id));
+          if (done.length)
+            await store.inventory.setPatchState(deviceId, done, 'installed', a.rolloutId);
+          if (lost.length) {
+            await store.inventory.setPatchState(
+              deviceId,
+              lost,
+              'failed',
+              a.rolloutId,
+              'missing again after the reboot',
+            );
+          }
+          v.installed += done.length;
+          v.failed += lost.length;
+          v.stillPending += patchIds.length - done.length - lost.length;
+        }
+        after = page[page.length - 1]!.deviceId;
+        ctx.heartbeat({ after, v });
+      }
+      const existing = await store.rollouts.get(a.rolloutId);
+      await store.rollouts.setStatus(a.rolloutId, 'verifying', {
+        ...existing?.summary,
+        verification: v,
+      });
+      await store.audit.append({
+        idempotencyKey: a.idempotencyKey,
+        actor: 'patchops',
+        action: 'rollout.verified',
+        subjectType: 'rollout',
+        subjectId: a.rolloutId,
+        rolloutId: a.rolloutId,
+        data: { ...v },
+      });
+      return v;
+    },
+
+    /**
+     * A pause or resume took effect in the workflow: the rollout's status and card say so
+     * and the audit trail names who, once per signal (whoever sent it: CLI, Slack, Teams).
+     */
+    async recordControl(a: {
+      rolloutId: string;
+      what: 'pause' | 'resume';
+      by: string;
+      phase: RolloutPhase;
+      idempotencyKey: string;
+    }): Promise<void> {
+      const paused = a.what === 'pause';
+      await store.rollouts.setStatus(
+        a.rolloutId,
+        paused ? 'paused' : (STATUS[a.phase] ?? 'deploying'),
+      );
+      await store.cards.setPaused(a.rolloutId, paused);
+      await store.audit.append({
+        idempotencyKey: a.idempotencyKey,
+        actor: a.by,
+        action: paused ? 'rollout.paused' : 'rollout.resumed',
+        subjectType: 'rollout',
+        subjectId: a.rolloutId,
+        rolloutId: a.rolloutId,
+        data: { phase: a.phase },
+      });
       cards.refresh(a.rolloutId);
     },
 
@@ -287,6 +405,8 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
       ticketId: string | null;
       idempotencyKey: string;
     }): Promise<void> {
+      // Pairs approved or scheduled on devices that never ran (halt, cancel) are missing.
+      await store.rollouts.releaseUnsettledPatches(a.rolloutId);
       const rings = await store.rollouts.ringCounts(a.rolloutId);
       const existing = await store.rollouts.get(a.rolloutId);
       const compliance = await store.compliance.snapshot(a.clientId);

@@ -58,4 +58,12 @@ export interface RolloutSettings {
   uninstallOnFailure: boolean;
 }
 
+/**
+ * The settings a device's own policy chain (client → site → groups) may set differently
+ * from the rollout's client-level settings; only the differing ones are present.
+ */
+export type DeviceOverrides = Partial<
+  Pick<RolloutSettings, 'windows' | 'reboot' | 'uninstallOnFailure'>
+>;
+
 export type { Weekday, WindowRule };

@@ -129,11 +129,15 @@ export class InventoryRepository {
     return res.rows[0]?.timezone ?? 'UTC';
   }
 
-  /** Missing patches per device for a page of devices. */
+  /**
+   * Patches not on each device of a page: missing, failed, rolled back, or excluded (the
+   * policy decides again each time, so a lifted block takes effect).
+   */
   async missingFor(deviceIds: string[]): Promise<Map<string, string[]>> {
     const res = await this.pool.query<{ device_id: string; ids: string[] }>(
       `select device_id, array_agg(patch_id order by patch_id) as ids from device_patches
-       where device_id = any($1::text[]) and state in ('missing', 'failed') group by device_id`,
+       where device_id = any($1::text[]) and state not in ('installed', 'pending_reboot')
+       group by device_id`,
       [deviceIds],
     );
     return new Map(res.rows.map((r) => [r.device_id, r.ids]));

@@ -1,3 +1,4 @@
+import type { DeviceOverrides } from '../domain/rollout-settings.js';
 import type { Pool } from './pool.js';
 
 export type RolloutStatus =
@@ -35,6 +36,14 @@ export interface PlannedDevice {
   deviceId: string;
   ringIndex: number;
   ring: string;
+  patchIds: string[];
+  /** Where the device's site or group policy differs from the client's. */
+  settings?: DeviceOverrides;
+}
+
+/** Patches a device's policy chain rejects (matrix or blocklist): excluded from compliance. */
+export interface ExcludedPatches {
+  deviceId: string;
   patchIds: string[];
 }
 
@@ -105,11 +114,15 @@ export class RolloutRepository {
       : undefined;
   }
 
-  /** Replaces the plan in one transaction, so a retried planning step never leaves half a plan. */
+  /**
+   * Replaces the plan in one transaction, so a retried planning step never leaves half a
+   * plan; marks the device × patch pairs the policy rejects as excluded.
+   */
   async savePlan(
     rolloutId: string,
     patches: PlannedPatch[],
     devices: PlannedDevice[],
+    excluded: ExcludedPatches[] = [],
   ): Promise<void> {
     const client = await this.pool.connect();
     try {
@@ -123,10 +136,17 @@ export class RolloutRepository {
         [rolloutId, JSON.stringify(patches)],
       );
       await client.query(
-        `insert into rollout_devices (rollout_id, device_id, ring_index, ring, patch_ids)
-         select $1, d->>'deviceId', (d->>'ringIndex')::int, d->>'ring', array(select jsonb_array_elements_text(d->'patchIds'))
+        `insert into rollout_devices (rollout_id, device_id, ring_index, ring, patch_ids, settings)
+         select $1, d->>'deviceId', (d->>'ringIndex')::int, d->>'ring', array(select jsonb_array_elements_text(d->'patchIds')), d->'settings'
          from jsonb_array_elements($2::jsonb) as d`,
         [rolloutId, JSON.stringify(devices)],
+      );
+      await client.query(
+        `update device_patches dp set state = 'excluded', rollout_id = $1, state_changed_at = now()
+         from jsonb_array_elements($2::jsonb) as e, jsonb_array_elements_text(e->'patchIds') as p(id)
+         where dp.device_id = e->>'deviceId' and dp.patch_id = p.id
+           and dp.state not in ('installed', 'pending_reboot', 'excluded')`,
+        [rolloutId, JSON.stringify(excluded)],
       );
       await client.query('commit');
     } catch (err) {
@@ -158,14 +178,69 @@ export class RolloutRepository {
       ring_index: number;
       ring: string;
       patch_ids: string[];
+      settings: DeviceOverrides | null;
     }>(
-      `select device_id, ring_index, ring, patch_ids from rollout_devices where rollout_id = $1 and device_id = $2`,
+      `select device_id, ring_index, ring, patch_ids, settings from rollout_devices where rollout_id = $1 and device_id = $2`,
       [rolloutId, deviceId],
     );
     const r = res.rows[0];
     return r
-      ? { deviceId: r.device_id, ringIndex: r.ring_index, ring: r.ring, patchIds: r.patch_ids }
+      ? {
+          deviceId: r.device_id,
+          ringIndex: r.ring_index,
+          ring: r.ring,
+          patchIds: r.patch_ids,
+          ...(r.settings ? { settings: r.settings } : {}),
+        }
       : undefined;
+  }
+
+  /**
+   * Moves the planned, not yet settled device × patch pairs of a rollout (all devices, or
+   * one) to `state`: approved when the rollout is approved, scheduled while a device waits
+   * for its window, installing while its job runs.
+   */
+  async setPlannedPatchState(
+    rolloutId: string,
+    state: 'approved' | 'scheduled' | 'installing',
+    deviceId?: string,
+  ): Promise<void> {
+    await this.pool.query(
+      `update device_patches dp set state = $2, rollout_id = $1, state_changed_at = now()
+       from rollout_devices rd
+       where rd.rollout_id = $1 and ($3::text is null or rd.device_id = $3)
+         and dp.device_id = rd.device_id and dp.patch_id = any(rd.patch_ids)
+         and dp.state not in ('installed', 'pending_reboot', 'rolled_back') and dp.state <> $2`,
+      [rolloutId, state, deviceId ?? null],
+    );
+  }
+
+  /** A page of this rollout's devices with patches installed but waiting for a reboot. */
+  async pendingRebootPage(
+    rolloutId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<Array<{ deviceId: string; patchIds: string[] }>> {
+    const res = await this.pool.query<{ device_id: string; patch_ids: string[] }>(
+      `select device_id, array_agg(patch_id order by patch_id) as patch_ids from device_patches
+       where rollout_id = $1 and state = 'pending_reboot' and ($2::text is null or device_id > $2)
+       group by device_id order by device_id limit $3`,
+      [rolloutId, after, limit],
+    );
+    return res.rows.map((r) => ({ deviceId: r.device_id, patchIds: r.patch_ids }));
+  }
+
+  /**
+   * Pairs this rollout approved, scheduled or was installing but never settled (device
+   * cancelled, skipped offline, rollout halted) are missing again.
+   */
+  async releaseUnsettledPatches(rolloutId: string, deviceId?: string): Promise<void> {
+    await this.pool.query(
+      `update device_patches set state = 'missing', state_changed_at = now()
+       where rollout_id = $1 and ($2::text is null or device_id = $2)
+         and state in ('approved', 'scheduled', 'installing')`,
+      [rolloutId, deviceId ?? null],
+    );
   }
 
   async setDeviceStatus(

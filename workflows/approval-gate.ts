@@ -55,6 +55,7 @@ export async function approvalGate(rolloutId: string, state: CycleState): Promis
         await acts.notify({
           rolloutId,
           kind: 'approval_escalation',
+          to: t.escalateTo,
           idempotencyKey: `${wf}:escalate:${round}`,
         });
       } else if (now >= nextReminder && now < t.afterMs) {

@@ -2,6 +2,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -57,16 +58,24 @@ export interface DeviceRolloutResult {
  * in later windows; cancellation records the device as cancelled.
  */
 export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRolloutResult> {
-  const { rolloutId, deviceId, settings } = input;
+  const { rolloutId, deviceId } = input;
+  let settings = input.settings;
   const key = workflowInfo().workflowId;
   const base = { deviceId, installed: [], failed: [], pendingReboot: [] };
+  let planned: string[] = [];
   try {
     const ctx = await acts.deviceContext({ rolloutId, deviceId });
+    planned = ctx.patchIds;
+    // The device's site or group policy may set its own windows, reboot or rollback
+    // (histories from before the plan stored them have no ctx.settings).
+    settings = { ...settings, ...ctx.settings };
     if (ctx.patchIds.length === 0)
       return finish({ ...base, outcome: 'succeeded', reason: 'nothing to install' });
+    const zoneOf = (tz: string) =>
+      tz === 'device' ? ctx.timezone : tz === 'site' ? (ctx.siteTimezone ?? ctx.timezone) : tz;
     const windows: MaintenanceWindow[] = settings.windows.map((w) => ({
       ...w,
-      timezone: w.timezone === 'device' || w.timezone === 'site' ? ctx.timezone : w.timezone,
+      timezone: zoneOf(w.timezone),
     }));
 
     let online = false;
@@ -121,11 +130,17 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
         : {}),
     });
   } catch (err) {
-    if (!isCancellation(err)) throw err;
-    await CancellationScope.nonCancellable(() =>
-      finish({ ...base, outcome: 'cancelled', reason: 'rollout cancelled' }),
-    );
-    throw err;
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() =>
+        finish({ ...base, outcome: 'cancelled', reason: 'rollout cancelled' }),
+      );
+      throw err;
+    }
+    // An activity that gave up (the RMM refused the job, the device left the rollout, an
+    // RMM outage outlasting the retries): record the device as failed with the cause
+    // instead of leaving its row in 'deploying' and its failure in the event history only.
+    if (!patched('record-device-failure')) throw err;
+    return finish({ ...base, outcome: 'failed', failed: planned, reason: failureReason(err) });
   }
 
   /**
@@ -149,6 +164,13 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
     await acts.recordDeviceOutcome({ rolloutId, result });
     return result;
   }
+}
+
+/** The innermost message of a failure chain (ActivityFailure → ApplicationFailure → …). */
+function failureReason(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
 }
 
 /**

@@ -42,7 +42,7 @@ export interface PatchCycleInput {
   rolloutId: string;
   clientId: string;
   startedBy: string;
-  /** An extra policy for this rollout only (`rollout start --policy`), nearest level. */
+  /** A policy for this rollout only (`rollout start --policy`): replaces the client's own. */
   policyOverride?: PolicyDocument;
   /** Carried across continue-as-new; absent on the first run. */
   state?: CycleState;
@@ -60,8 +60,22 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
   let promoted: string | null = null;
 
   setHandler(progressQuery, () => toProgress(rolloutId, state));
-  setHandler(pauseSignal, () => void (state.paused = true));
-  setHandler(resumeSignal, () => void (state.paused = false));
+  // Pause and resume take effect at once; the workflow then records who (status, card,
+  // audit), so a CLI signal is as visible as a chat button. Repeats change nothing.
+  const control = async (what: 'pause' | 'resume', by: string) => {
+    if (state.paused === (what === 'pause')) return;
+    state.paused = what === 'pause';
+    if (!patched('record-pause-resume')) return;
+    await acts.recordControl({
+      rolloutId,
+      what,
+      by,
+      phase: state.phase,
+      idempotencyKey: `${wf}:${what}:${workflowInfo().historyLength}`,
+    });
+  };
+  setHandler(pauseSignal, (s) => control('pause', s.by));
+  setHandler(resumeSignal, (s) => control('resume', s.by));
   setHandler(cancelSignal, (c) => void (state.cancelled ??= c));
   setHandler(
     decideUpdate,
@@ -229,6 +243,9 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
     state.phase = 'planning'; // forces setPhase('deploying') for the next ring
   }
   await setPhase('verifying');
+  // Devices that were waiting for a reboot are rescanned once more, rollout-wide.
+  if (patched('verify-pending-reboots'))
+    await long.verifyRollout({ rolloutId, idempotencyKey: `${wf}:verified` });
   await setPhase('reporting');
   await sleep(1); // let progress queries observe 'reporting' in order
   await condition(allHandlersFinished);

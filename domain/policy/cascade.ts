@@ -185,6 +185,29 @@ export function decideApproval(
   return decision(action, 'no approval rule matches; default', by);
 }
 
+/**
+ * A `{ defer: N }` rule holds a patch back for N after its release, not for ever: once
+ * that has passed, the patch needs a human's approval (the rule was there because it was
+ * not to go out automatically). Still deferred, the reason says until when. A patch
+ * without a release date stays deferred.
+ */
+export function deferralAt(
+  decided: ApprovalDecision,
+  patch: Pick<Patch, 'releaseDate'>,
+  now: number,
+): ApprovalDecision {
+  if (decided.action !== 'defer' || decided.deferMs === undefined || !patch.releaseDate)
+    return decided;
+  const until = Date.parse(`${patch.releaseDate}T00:00:00Z`) + decided.deferMs;
+  const day = new Date(until).toISOString().slice(0, 10);
+  if (until > now) return { ...decided, reason: `${decided.reason}; deferred until ${day}` };
+  return {
+    action: 'needs_approval',
+    reason: `${decided.reason}; deferral ended ${day}`,
+    decidedBy: decided.decidedBy,
+  };
+}
+
 function decision(action: ApprovalAction, reason: string, decidedBy: string): ApprovalDecision {
   if (typeof action === 'string') return { action, reason, decidedBy };
   return { action: 'defer', deferMs: action.defer, reason, decidedBy };

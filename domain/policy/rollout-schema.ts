@@ -33,7 +33,14 @@ export const ringSchema = z
     soak: durationSchema,
     successThreshold: z.number().min(0).max(1).default(0.95),
     promotion: z.enum(['auto', 'manual']).default('auto'),
-    concurrency: z.number().int().min(1).default(25),
+    // Temporal allows 2,000 pending children per workflow, and the parent's history must
+    // have room to drain every running child before it continues as new.
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000, 'at most 1000 devices at once per ring')
+      .default(25),
   })
   .strict();
 export type Ring = z.output<typeof ringSchema>;

@@ -58,11 +58,16 @@ describe('durability', () => {
         args: [{ rolloutId: id, clientId: 'acme', startedBy: 'tester' }],
       });
       const handle = () => new Client({ connection }).workflow.getHandle<typeof patchCycle>(id);
-      for (let i = 0; i < 300; i++) {
-        const p = await handle().query(progressQuery);
-        if ((p.rings[0]?.succeeded ?? 0) >= 1) break;
+      // Restart mid-rollout: after the first device succeeded, before the last finished.
+      let before = await handle().query(progressQuery);
+      for (let i = 0; (before.rings[0]?.succeeded ?? 0) < 1; i++) {
+        if (i > 600) assert.fail(`no device succeeded within 60 s: ${JSON.stringify(before)}`);
         await new Promise((r) => setTimeout(r, 100));
+        before = await handle().query(progressQuery);
       }
+      const done = before.rings.reduce((n, r) => n + r.succeeded + r.failed + r.skipped, 0);
+      const total = before.rings.reduce((n, r) => n + r.total, 0);
+      assert.ok(done < total, `the rollout had already finished (${done}/${total}) at the restart`);
       await connection.close();
       await server.stop();
       server = await startTemporal({ root: PROJECT_ROOT, dbFile, port });

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { KNOWN_BAD_PATCH_ID } from '../../adapters/rmm/simulator/index.js';
+import { createSimulator, KNOWN_BAD_PATCH_ID } from '../../adapters/rmm/simulator/index.js';
+import { RmmError } from '../../adapters/rmm/types.js';
 import {
   cancelSignal,
   decideUpdate,
   pauseSignal,
   progressQuery,
+  promoteUpdate,
   resumeSignal,
   type Progress,
 } from '../../workflows/messages.js';
@@ -76,10 +78,27 @@ describe('patchCycle controls and safety nets', () => {
     const kinds = deps.notices.map((n) => n.kind);
     assert.equal(kinds.filter((k) => k === 'approval_request').length, 1);
     assert.ok(kinds.filter((k) => k === 'approval_reminder').length >= 2, kinds.join());
-    assert.equal(kinds.filter((k) => k === 'approval_escalation').length, 1);
+    const escalation = deps.notices.find((n) => n.kind === 'approval_escalation');
+    assert.match(escalation?.text ?? '', /^Escalation to bob: rollout ctl-timeout /);
     assert.equal(deps.rmm.stats().deployCalls.size, 0);
     assert.deepEqual(await s.db.store.records.approvals('ctl-timeout'), [
       { decision: 'reject', decidedBy: 'policy:timeout', via: 'timeout' },
+    ]);
+  });
+
+  it('a timeout whose policy outcome is approve deploys', async () => {
+    const p = globalPolicy({ approval: 'needs_approval' });
+    p.approvalTimeout = { after: 1_500, remindEvery: 1_000, outcome: 'approve' };
+    const deps = testDeps(s.db.store, {
+      policies: [p],
+      simulator: { clients: 1, devicesPerClient: 4, knownBadPatch: false, offlineRate: 0 },
+    });
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-timeout-ok')).result());
+    assert.equal(state.phase, 'completed');
+    assert.equal(state.decision?.decidedBy, 'policy:timeout');
+    assert.ok(deps.rmm.stats().deployCalls.size > 0, 'deployed after the timeout approved');
+    assert.deepEqual(await s.db.store.records.approvals('ctl-timeout-ok'), [
+      { decision: 'approve', decidedBy: 'policy:timeout', via: 'timeout' },
     ]);
   });
 
@@ -140,16 +159,28 @@ describe('patchCycle controls and safety nets', () => {
     });
     const state = await s.t.withWorker(deps, async () => (await start('ctl-blocklist')).result());
     assert.equal(state.phase, 'completed');
-    const installs = [...deps.rmm.stats().installsPerDevicePatch.keys()];
-    assert.ok(installs.length > 0);
-    assert.ok(
-      !installs.some((k) => k.endsWith(`|${KNOWN_BAD_PATCH_ID}`)),
-      'known-bad patch was installed',
-    );
+    const stats = deps.rmm.stats();
+    assert.ok(stats.installsPerDevicePatch.size > 0, 'other patches were installed');
+    // Installs alone cannot show it: the known-bad patch fails on every device, so it
+    // would never count as installed even when sent. Deploy jobs name what was sent.
+    assert.ok(stats.deployJobsPerPatch.size > 0);
+    assert.equal(stats.deployJobsPerPatch.get(KNOWN_BAD_PATCH_ID), undefined, 'was sent');
     const planned = await s.db.store.rollouts.plannedPatches('ctl-blocklist');
     const bad = planned.find((p) => p.patchId === KNOWN_BAD_PATCH_ID);
     assert.equal(bad?.decision, 'reject');
     assert.match(bad?.reason ?? '', /blocklist pattern "KB5091777"/);
+    // Rejected by policy: excluded from compliance on every device that lacks it; the
+    // other patches ended installed or failed, none left approved or installing.
+    const states = await s.db.pool.query<{ bad: boolean; state: string }>(
+      `select distinct patch_id = $2 as bad, state from device_patches where rollout_id = $1`,
+      ['ctl-blocklist', KNOWN_BAD_PATCH_ID],
+    );
+    const by = (bad: boolean) => states.rows.filter((r) => r.bad === bad).map((r) => r.state);
+    assert.deepEqual(by(true), ['excluded']);
+    const settled = ['installed', 'pending_reboot', 'failed'];
+    assert.ok(by(false).length && by(false).every((st) => settled.includes(st)), by(false).join());
+    const compliance = await s.db.store.compliance.snapshot();
+    assert.ok(compliance.every((r) => r.applicable > 0));
   });
 
   it('a failed pilot gate halts before the next ring starts', async () => {
@@ -238,6 +269,141 @@ describe('patchCycle controls and safety nets', () => {
     );
   });
 
+  it('a device whose deploy the RMM refuses is recorded failed with the reason, and the ring goes on', async () => {
+    const rmm = createSimulator({
+      clients: 1,
+      devicesPerClient: 6,
+      offlineRate: 0,
+      knownBadPatch: false,
+    });
+    // The first device sent a job drops off the network just then (a non-retryable refusal).
+    let victim: string | undefined;
+    const deploy = rmm.deploy.bind(rmm);
+    rmm.deploy = (deviceId, patchIds, key) => {
+      victim ??= deviceId;
+      return deviceId === victim
+        ? Promise.reject(new RmmError('DEVICE_OFFLINE', `${deviceId} dropped off before the job`))
+        : deploy(deviceId, patchIds, key);
+    };
+    const deps = testDeps(s.db.store, { policies: [globalPolicy()], rmm });
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-refused')).result());
+    assert.equal(state.phase, 'completed');
+    assert.equal(state.rings[0]!.failed, 1);
+    const rows = await s.db.pool.query<{
+      device_id: string;
+      status: string;
+      outcome: { reason?: string };
+    }>('select device_id, status, outcome from rollout_devices where rollout_id = $1', [
+      'ctl-refused',
+    ]);
+    const row = rows.rows.find((r) => r.device_id === victim);
+    assert.equal(row?.status, 'failed');
+    assert.equal(row?.outcome.reason, `${victim} dropped off before the job`);
+    assert.ok(rows.rows.length > 1);
+    assert.ok(
+      rows.rows.filter((r) => r.device_id !== victim).every((r) => r.status === 'succeeded'),
+    );
+    const audit = await s.db.store.audit.listBySubject('device', victim!);
+    assert.ok(audit.some((e) => e.action === 'device.failed' && e.rolloutId === 'ctl-refused'));
+  });
+
+  it('a site policy sets its own reboot mode: the cascade reaches the device', async () => {
+    const global = globalPolicy({
+      rings: [ring('all', 100).replace('concurrency: 1', 'concurrency: 6')],
+    });
+    global.reboot = {
+      mode: 'always',
+      userDeferrals: 0,
+      deferralInterval: 60_000,
+      deadline: 3_600_000,
+    };
+    const deps = testDeps(s.db.store, {
+      policies: [global],
+      simulator: { clients: 1, devicesPerClient: 12, offlineRate: 0, knownBadPatch: false },
+    });
+    const [hq] = await deps.rmm.listSites('acme');
+    deps.policies.push(policy(`scope: { level: site, id: ${hq!.id} }\nreboot: { mode: never }`));
+    const state = await s.t.withWorker(deps, async () => (await start('ctl-site')).result());
+    assert.equal(state.phase, 'completed');
+    const rows = await s.db.pool.query<{
+      device_id: string;
+      site_id: string;
+      settings: { reboot?: { mode: string } } | null;
+    }>(
+      `select rd.device_id, d.site_id, rd.settings from rollout_devices rd
+       join devices d on d.id = rd.device_id where rd.rollout_id = $1`,
+      ['ctl-site'],
+    );
+    const reboots = deps.rmm.stats().rebootsPerDevice;
+    const [atHq, elsewhere] = [true, false].map((hqSide) =>
+      rows.rows.filter((r) => (r.site_id === hq!.id) === hqSide),
+    );
+    assert.ok(atHq!.length > 0 && elsewhere!.length > 0, `${atHq!.length} / ${elsewhere!.length}`);
+    for (const r of atHq!) {
+      assert.equal(r.settings?.reboot?.mode, 'never');
+      assert.equal(reboots.get(r.device_id), undefined, `${r.device_id} rebooted`);
+    }
+    for (const r of elsewhere!) {
+      assert.equal(r.settings, null);
+      assert.equal(reboots.get(r.device_id), 1, `${r.device_id} did not reboot once`);
+    }
+  });
+
+  it('verify rescans devices waiting for a reboot: one rebooted since is installed, the others stay pending', async () => {
+    const p = globalPolicy({
+      rings: [
+        ring('pilot', 40, 0).replace('soak: 0s', 'soak: 0s, promotion: manual'),
+        ring('broad', 60, 0),
+      ],
+    });
+    p.reboot = { mode: 'never', userDeferrals: 0, deferralInterval: 60_000, deadline: 3_600_000 };
+    const deps = testDeps(s.db.store, {
+      policies: [p],
+      simulator: {
+        clients: 1,
+        devicesPerClient: 10,
+        offlineRate: 0,
+        knownBadPatch: false,
+        failureRate: { perPatch: 0, perDevice: 0 },
+      },
+    });
+    let rebooted = '';
+    const state = await s.t.withWorker(deps, async () => {
+      const handle = await start('ctl-verify');
+      await until(handle, (pr) => pr.phase === 'awaiting_promotion', 'pilot done');
+      // The user of one pilot device reboots it while the rollout waits for promotion.
+      const pilot = await s.db.store.rollouts.ringPage('ctl-verify', 0, null, 100);
+      const pending = pilot.filter((id) => deps.rmm.pendingReboot(id).length > 0);
+      assert.ok(pending.length >= 2, `pilot devices waiting for a reboot: ${pending.join()}`);
+      rebooted = pending[0]!;
+      const { jobId } = await deps.rmm.reboot(rebooted, 'user-reboot');
+      while ((await deps.rmm.readJob(jobId)).state !== 'succeeded')
+        await new Promise((r) => setTimeout(r, 50));
+      await handle.executeUpdate(promoteUpdate, {
+        args: [{ ring: 'broad', approver: { id: 'alice', via: 'cli' } }],
+      });
+      return handle.result();
+    });
+    assert.equal(state.phase, 'completed');
+    const states = await s.db.pool.query<{ device_id: string; state: string }>(
+      `select distinct device_id, state from device_patches where rollout_id = 'ctl-verify'`,
+    );
+    const of = (id: string) => states.rows.filter((r) => r.device_id === id).map((r) => r.state);
+    assert.deepEqual(of(rebooted), ['installed']);
+    const stillPending = states.rows.filter((r) => r.state === 'pending_reboot');
+    assert.ok(stillPending.length > 0, 'nobody else rebooted');
+    const verified = (await s.db.store.audit.listBySubject('rollout', 'ctl-verify')).find(
+      (e) => e.action === 'rollout.verified',
+    );
+    assert.ok((verified?.data.installed as number) > 0, JSON.stringify(verified?.data));
+    assert.ok((verified?.data.stillPending as number) > 0);
+    assert.equal(verified?.data.failed, 0);
+    const summary = (await s.db.store.rollouts.get('ctl-verify'))?.summary as {
+      verification?: unknown;
+    };
+    assert.deepEqual(summary.verification, verified?.data);
+  });
+
   it('pause stops new devices; resume carries on to the end', async () => {
     const deps = testDeps(s.db.store, {
       policies: [globalPolicy()],
@@ -255,6 +421,9 @@ describe('patchCycle controls and safety nets', () => {
       await handle.signal(pauseSignal, { by: 'alice' });
       const paused = await until(handle, (p) => p.paused, 'paused');
       await new Promise((r) => setTimeout(r, 2_000));
+      // The workflow recorded the pause itself: status, card flag and who, in the audit.
+      assert.equal((await s.db.store.rollouts.get('ctl-pause'))?.status, 'paused');
+      assert.equal((await s.db.store.cards.facts('ctl-pause'))?.paused, true);
       const later = await handle.query(progressQuery);
       // At most the device already being started when the signal arrived is added.
       assert.ok(
@@ -266,6 +435,11 @@ describe('patchCycle controls and safety nets', () => {
     });
     assert.equal(state.phase, 'completed', JSON.stringify(state));
     assert.equal(state.rings[0]!.started, state.rings[0]!.total);
+    const trail = (await s.db.store.audit.listBySubject('rollout', 'ctl-pause'))
+      .filter((e) => e.action === 'rollout.paused' || e.action === 'rollout.resumed')
+      .map((e) => `${e.action} by ${e.actor}`);
+    assert.deepEqual(trail, ['rollout.paused by alice', 'rollout.resumed by alice']);
+    assert.equal((await s.db.store.cards.facts('ctl-pause'))?.paused, false);
   });
 
   it('cancel mid-ring stops the rollout and cancels the running device', async () => {
@@ -302,6 +476,14 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
       )
     ).rows;
 
+  const patchStates = async (deviceId: string, rolloutId: string) =>
+    (
+      await s.db.pool.query<{ state: string }>(
+        `select distinct state from device_patches where device_id = $1 and rollout_id = $2`,
+        [deviceId, rolloutId],
+      )
+    ).rows.map((r) => r.state);
+
   it('a device outside its maintenance window waits on a durable timer', async () => {
     const at = new Date(Date.now() + 3 * 60_000);
     const hhmm = `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
@@ -325,10 +507,20 @@ describe('patchCycle devices: windows, offline retries, reboot deferrals', () =>
       }
       await new Promise((r) => setTimeout(r, 1_500));
       assert.equal(deps.rmm.stats().deployCalls.size, 0, 'deployed outside the window');
+      // The waiting device's patches are scheduled, and its wait is in the audit trail.
+      const waiting = (await deviceRows('dev-window')).find((r) => r.status === 'waiting_window')!;
+      assert.deepEqual(await patchStates(waiting.device_id, 'dev-window'), ['scheduled']);
+      const trail = await s.db.store.audit.listBySubject('device', waiting.device_id);
+      assert.ok(trail.some((e) => e.action === 'device.waiting_window'));
       await handle.signal(cancelSignal, { by: 'alice' });
       return handle.result();
     });
     assert.equal(state.phase, 'cancelled');
+    // Cancelled before their window: nothing is left scheduled or approved.
+    const left = await s.db.pool.query(
+      `select 1 from device_patches where rollout_id = 'dev-window' and state in ('approved', 'scheduled', 'installing')`,
+    );
+    assert.equal(left.rowCount, 0);
   });
 
   it('an offline device is retried later and then patched', async () => {

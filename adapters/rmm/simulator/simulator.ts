@@ -42,6 +42,11 @@ export interface SimulatorStats {
    * `rebooting`; replays add nothing, so a correct caller can prove it rebooted once.
    */
   rebootsPerDevice: ReadonlyMap<string, number>;
+  /**
+   * Deploy jobs per patch id, whatever became of them (a job that failed on the device
+   * counts too): the proof that a patch was never sent, which installs cannot give.
+   */
+  deployJobsPerPatch: ReadonlyMap<string, number>;
 }
 
 /** The simulated RMM plus the hooks tests and `patchops dev` use to steer it. */
@@ -84,12 +89,17 @@ function decodeCursor(cursor: string | undefined, total: number): number {
   return offset;
 }
 
-function rebootCounts(jobs: Iterable<Pick<SimJob, 'kind' | 'deviceId'>>): Map<string, number> {
-  const counts = new Map<string, number>();
+function jobCounts(
+  jobs: Iterable<Pick<SimJob, 'kind' | 'deviceId' | 'patchIds'>>,
+): Pick<SimulatorStats, 'rebootsPerDevice' | 'deployJobsPerPatch'> {
+  const reboots = new Map<string, number>();
+  const deploys = new Map<string, number>();
+  const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   for (const job of jobs) {
-    if (job.kind === 'reboot') counts.set(job.deviceId, (counts.get(job.deviceId) ?? 0) + 1);
+    if (job.kind === 'reboot') bump(reboots, job.deviceId);
+    if (job.kind === 'deploy') for (const patchId of job.patchIds) bump(deploys, patchId);
   }
-  return counts;
+  return { rebootsPerDevice: reboots, deployJobsPerPatch: deploys };
 }
 
 /**
@@ -104,7 +114,7 @@ export function readSimulatorStats(statePath: string): SimulatorStats {
     installsPerDevicePatch: new Map(
       file.devices.flatMap((d) => d.installs.map(([p, n]) => [`${d.id}|${p}`, n] as const)),
     ),
-    rebootsPerDevice: rebootCounts(file.jobs),
+    ...jobCounts(file.jobs),
   };
 }
 
@@ -305,7 +315,7 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
     stats: () => ({
       deployCalls: new Map(state.deployCalls),
       installsPerDevicePatch: new Map(state.installs),
-      rebootsPerDevice: rebootCounts(state.jobs.values()),
+      ...jobCounts(state.jobs.values()),
     }),
   };
 }

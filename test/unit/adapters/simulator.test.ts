@@ -160,6 +160,7 @@ describe('simulated deploys', () => {
     assert.equal((await sim.readJob(other.jobId)).state, 'succeeded');
     const stats = sim.stats();
     assert.equal(stats.deployCalls.get('k1'), 2);
+    assert.equal(stats.deployJobsPerPatch.get('win:KB890830'), 2, "k1's job (no replay) and k2's");
     assert.equal(stats.installsPerDevicePatch.get(`${device.id}|win:KB890830`), 1);
     assert.ok(!(await sim.missingPatches(device.id)).some((p) => p.id === 'win:KB890830'));
     assert.ok((await sim.installedPatches(device.id)).includes('win:KB890830'));

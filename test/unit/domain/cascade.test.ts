@@ -4,6 +4,7 @@ import type { Patch } from '../../../domain/model.js';
 import {
   checkPolicySet,
   decideApproval,
+  deferralAt,
   DEFAULT_GLOBAL_POLICY,
   effectivePolicy,
   globMatch,
@@ -213,6 +214,22 @@ describe('decideApproval', () => {
     const d = decide({ category: 'feature_pack' }, acmeLaptop, []);
     assert.equal(d.deferMs, 30 * DAY);
     assert.equal(d.decidedBy, 'global:global');
+  });
+
+  it('a deferral runs from the release date; after it the patch needs approval', () => {
+    const d = decide({ category: 'feature_pack', releaseDate: '2026-11-01' });
+    const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
+    const held = deferralAt(d, { releaseDate: '2026-11-01' }, at('2026-11-07'));
+    assert.equal(held.action, 'defer');
+    assert.match(held.reason, /; deferred until 2026-11-08$/);
+    assert.deepEqual(deferralAt(d, { releaseDate: '2026-11-01' }, at('2026-11-08')), {
+      action: 'needs_approval',
+      reason: 'approval rule 2 (category feature_pack); deferral ended 2026-11-08',
+      decidedBy: 'client:acme',
+    });
+    assert.deepEqual(deferralAt(d, { releaseDate: null }, at('2027-01-01')), d, 'no date: held');
+    const auto = decide({ category: 'definition' });
+    assert.equal(deferralAt(auto, { releaseDate: '2020-01-01' }, at('2026-11-08')), auto);
   });
 
   it('falls back to a farther rule, then to the nearest default', () => {

@@ -88,6 +88,19 @@ reboot: { zzz: 1 }
     ]);
   });
 
+  it("caps ring concurrency well below Temporal's 2,000 pending children", () => {
+    const errors = errorsOf(`${clientScope}
+rings:
+  - { name: all, members: { percent: 100 }, soak: 1h, concurrency: 1001 }
+`);
+    assert.deepEqual(errors, [
+      'policies/acme.yaml: rings[0].concurrency: at most 1000 devices at once per ring',
+    ]);
+    parsed(
+      `${clientScope}rings:\n  - { name: all, members: { percent: 100 }, soak: 1h, concurrency: 1000 }\n`,
+    );
+  });
+
   it('rejects a time zone the IANA database does not know', () => {
     const errors = errorsOf(`${clientScope}
 windows:
