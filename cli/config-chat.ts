@@ -148,6 +148,11 @@ export function chatConfig(e: ChatEnv): { config: ChatConfig; problems: string[]
     e.PATCHOPS_TEAMS === 'on' || (e.PATCHOPS_TEAMS !== 'off' && Boolean(e.MICROSOFT_APP_ID));
   if (teamsOn) {
     const authDisabled = e.PATCHOPS_TEAMS_AUTH === 'disabled';
+    // An app id means a real Azure Bot: its endpoint must never take unauthenticated activities.
+    if (authDisabled && e.MICROSOFT_APP_ID)
+      problems.push(
+        'PATCHOPS_TEAMS_AUTH: "disabled" is for local testing without an Azure Bot and cannot be combined with MICROSOFT_APP_ID; unset PATCHOPS_TEAMS_AUTH to validate tokens, or unset MICROSOFT_APP_ID for a local test',
+      );
     if (!authDisabled && !e.MICROSOFT_APP_ID)
       problems.push(
         "MICROSOFT_APP_ID: Teams needs the Azure Bot registration's app id (or PATCHOPS_TEAMS_AUTH=disabled for local testing only)",

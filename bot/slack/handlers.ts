@@ -9,6 +9,7 @@ import { parseCommand, usage } from '../commands/parse.js';
 import type { Reply } from '../commands/runner.js';
 import { allowed, type SlackDeps } from './app.js';
 import { homeView } from './home.js';
+import { RepeatFilter } from '../commands/repeats.js';
 import { withRateLimit } from './retry.js';
 
 type App = InstanceType<typeof bolt.App>;
@@ -29,6 +30,19 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
     await withRateLimit(() => d.web.chat.postEphemeral({ channel, user, text })).catch(
       (err: unknown) => log.warn({ err }, 'ephemeral reply failed'),
     );
+  };
+  /**
+   * After a success: the first one of a person's action re-renders the rollout's cards at once;
+   * its repeats (redeliveries, double clicks) changed nothing and join the coalesced refresh,
+   * so 20 clicks on one button cost a couple of chat.update calls, not 20 (Tier 3).
+   */
+  const repeats = new RepeatFilter();
+  const refreshAfter = async (
+    rolloutId: string,
+    action: ReadonlyArray<string | number | undefined>,
+  ) => {
+    if (repeats.first([rolloutId, ...action])) await d.publisher.refreshNow(rolloutId);
+    else d.publisher.refresh(rolloutId);
   };
 
   app.command('/patch', async ({ command, ack, respond }) => {
@@ -52,7 +66,8 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       text: reply.text,
       ...(reply.card ? { blocks: renderBlocks(reply.card) } : {}),
     });
-    if (reply.refresh) await d.publisher.refreshNow(reply.refresh);
+    if (reply.refresh && parsed.ok)
+      await refreshAfter(reply.refresh, [user.id, 'command', ...Object.values(parsed.command)]);
   });
 
   app.action(/^patchops\./, async ({ ack, body, action }) => {
@@ -106,7 +121,14 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
     }
     const reply = await act(d, user, payload, key);
     if (!reply.ok) await ephemeral(channel, b.user.id, reply.text);
-    if (reply.refresh) await d.publisher.refreshNow(reply.refresh);
+    if (reply.refresh)
+      await refreshAfter(reply.refresh, [
+        user.id,
+        payload.action,
+        payload.round,
+        payload.ring,
+        payload.days,
+      ]);
   });
 
   app.view('patchops.reject', async ({ ack, body, view }) => {
@@ -130,7 +152,7 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       `slack:${body.team?.id}:${body.user.id}:view:${view.id}`,
     );
     if (!reply.ok) await ephemeral(meta.channel, body.user.id, reply.text);
-    if (reply.refresh) await d.publisher.refreshNow(reply.refresh);
+    if (reply.refresh) await refreshAfter(reply.refresh, [user.id, 'reject', meta.round]);
   });
 
   app.event('app_home_opened', async ({ event, context, body }) => {

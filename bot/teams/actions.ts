@@ -12,6 +12,7 @@ import {
 import { alertHeadline } from '../cards/text.js';
 import type { CardPublisher } from '../cards/publisher.js';
 import { mayDecide, type ChatUser } from '../commands/access.js';
+import { RepeatFilter } from '../commands/repeats.js';
 import type { CommandRunner, Reply } from '../commands/runner.js';
 import {
   renderAdaptiveCard,
@@ -145,7 +146,7 @@ export class TeamsCardActions {
     const reply = await this.act(user, p, reasonOf(data), `teams:${ctx.activity.id}`);
     const card = await this.current(p.rolloutId, kind, p.ring);
     if (!card) return messageResponse(reply.text);
-    if (reply.ok) this.afterTurn(ctx.activity, p.rolloutId, kind, p.ring);
+    if (reply.ok) this.afterTurn(ctx.activity, user, p, kind);
     // No refresh on the clicker's copy: an immediate auto-refresh would hide the notice.
     return cardResponse(
       renderAdaptiveCard(card, {
@@ -171,15 +172,14 @@ export class TeamsCardActions {
       );
       return;
     }
-    const reply = await this.act(
-      userOf(ctx.activity),
-      p,
-      reasonOf(value),
-      `teams:${ctx.activity.id}`,
-    );
+    const user = userOf(ctx.activity);
+    const reply = await this.act(user, p, reasonOf(value), `teams:${ctx.activity.id}`);
     await ctx.sendActivity({ type: 'message', text: reply.text, textFormat: 'markdown' });
-    if (reply.ok) this.afterTurn(ctx.activity, p.rolloutId, kind, p.ring);
+    if (reply.ok) this.afterTurn(ctx.activity, user, p, kind);
   }
+
+  /** First successes of clicks (per person, rollout, action, round, ring, days). */
+  private readonly repeats = new RepeatFilter();
 
   /** One click → one runner call; the runner authorises, audits and keeps it exactly-once. */
   async act(user: ChatUser, p: ActionPayload, reason: string, key: string): Promise<Reply> {
@@ -215,8 +215,20 @@ export class TeamsCardActions {
    * posted is updated by the publisher from its stored reference; one sent as a command reply
    * (not recorded) is updated here through the reference of the click. The TurnContext is gone
    * by then (botbuilder revokes it), so this works from plain data.
+   *
+   * Only the first success of a click does that. Its repeats (a redelivered invoke, a double
+   * click: the runner hands them the first outcome) changed nothing to show, and their clickers
+   * got the card in the invoke response; 20 of them must not mean 20 rounds of updates, so they
+   * only join the publisher's coalesced refresh.
    */
-  private afterTurn(a: Partial<Activity>, rolloutId: string, kind: CardKind, ring?: string): void {
+  private afterTurn(a: Partial<Activity>, user: ChatUser, p: ActionPayload, kind: CardKind): void {
+    const { rolloutId, ring } = p;
+    if (!this.repeats.first([user.id, rolloutId, p.action, p.round, ring, p.days])) {
+      // Most likely a repeat; if it was a real second action (pause, resume, pause again),
+      // the coalesced refresh still shows it within the update interval.
+      this.d.publisher.refresh(rolloutId);
+      return;
+    }
     const reference = TurnContext.getConversationReference(a);
     const clicked = a.replyToId;
     const conversation = a.conversation?.id ?? '';

@@ -56,6 +56,9 @@ export function createTeamsAdapter(
 ): TeamsAdapter {
   let auth: ConfigurationBotFrameworkAuthentication;
   let appId = '';
+  if (config.authDisabled && config.appId)
+    // The config module refuses this too; a front door built by hand must not slip through.
+    throw new Error('Teams auth cannot be disabled while MICROSOFT_APP_ID is set');
   if (config.authDisabled) {
     log.warn({ teams: 'auth-disabled' }, AUTH_DISABLED_WARNING);
     auth = new ConfigurationBotFrameworkAuthentication({});

@@ -165,11 +165,18 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
     if (CARD_CONVERSATION_TYPES.has(a.conversation.conversationType))
       await this.installed(ctx, true);
     const parsed = parseCommand(text);
+    const prefix = CARD_CONVERSATION_TYPES.has(a.conversation.conversationType) ? '@patchops ' : '';
     if (!parsed.ok) {
-      await ctx.sendActivity(`${parsed.error}. Try \`help\`.`);
+      // What went wrong, then what this user may run: no second round trip to `help`.
+      const help = await this.d.runner.help(userOf(a), prefix);
+      await ctx.sendActivity({
+        type: 'message',
+        textFormat: 'markdown',
+        text: paragraphs(`${parsed.error}. You can run:\n${help.text}`),
+      });
       return;
     }
-    const reply = await this.d.runner.run(userOf(a), parsed.command, `teams:${a.id}`, '');
+    const reply = await this.d.runner.run(userOf(a), parsed.command, `teams:${a.id}`, prefix);
     await ctx.sendActivity({
       type: 'message',
       textFormat: 'markdown',

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { TeamsConfig } from '../../cli/config-chat.js';
+import { progressQuery } from '../../workflows/messages.js';
 import * as fake from '../fakes/teams/activities.js';
 import { startFakeConnector, type FakeConnector } from '../fakes/teams/connector.js';
 import {
@@ -16,7 +17,16 @@ import {
   tokenForAudience,
 } from '../fakes/teams/tokens.js';
 import { rolloutSuite } from '../helpers/rollout-suite.js';
-import { CHANNEL, TENANT, serveTeams, teamsNotifier, until } from '../helpers/teams.js';
+import {
+  CHANNEL,
+  TENANT,
+  serveTeams,
+  teamsNotifier,
+  cardOf,
+  teamsWorkerDeps,
+  textOf,
+  until,
+} from '../helpers/teams.js';
 import { testLog } from '../helpers/temporal.js';
 
 const CHANNEL2 = '19:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f@thread.tacv2';
@@ -79,6 +89,78 @@ describe('Teams front door on the wire', () => {
       const ok = await postActivity(bot.url, fake.installationUpdate(ctx), { authorization });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.ok(await s.db.store.chat.conversation('teams', '19:locked@thread.tacv2'));
+    } finally {
+      await bot.close();
+      await openId.close();
+    }
+  });
+
+  it('with an app id: a card click (adaptiveCard/action) without a valid token gets 401 and decides nothing', async () => {
+    const openId = await startOpenIdMetadata();
+    const appId = randomUUID();
+    const password = randomUUID();
+    const config: TeamsConfig = {
+      appId,
+      appPassword: password,
+      tenantId: undefined,
+      appType: 'MultiTenant',
+      authDisabled: false,
+    };
+    const bot = await serveTeams(s, testLog, {
+      config,
+      authOverrides: openId.authConfig({ appId, password }),
+    });
+    const id = `rollout-teams-401-${randomUUID().slice(0, 8)}`;
+    const channel = '19:locked-cards@thread.tacv2';
+    const serviceUrl = connector.serviceUrl;
+    const valid = () => ({ authorization: tokenForAudience(appId, { serviceUrl }) });
+    try {
+      const installed = fake.installationUpdate(
+        inChannel({ botAppId: appId, conversationId: channel }),
+      );
+      assert.equal((await postActivity(bot.url, installed, valid())).status, 200);
+      await s.t.withWorker(teamsWorkerDeps(s), async () => {
+        const handle = await s.start(id);
+        const posted = await until('the approval card', () =>
+          connector.activities(channel).find((a) => textOf(cardOf(a)).includes(id)),
+        );
+        const approve = cardOf(posted)?.actions?.find((a) => a.verb === 'approve');
+        assert.ok(approve);
+        const ctx = inChannel({
+          botAppId: appId,
+          conversationId: `${channel};messageid=${posted.id}`,
+        });
+        const click = () =>
+          fake.actionInvoke(ctx, {
+            verb: 'approve',
+            data: approve.data as Record<string, unknown>,
+            activityId: posted.id,
+          });
+        const refusedIds: string[] = [];
+        for (const authorization of [
+          undefined,
+          garbageToken(),
+          tokenForAudience(appId, { serviceUrl, forgeSignature: true }),
+        ]) {
+          const a = click();
+          refusedIds.push(a.id);
+          const r = await postActivity(bot.url, a, authorization ? { authorization } : {});
+          assert.equal(r.status, 401, `${authorization?.slice(0, 24)}: ${JSON.stringify(r.body)}`);
+        }
+        assert.equal((await handle.query(progressQuery)).phase, 'awaiting_approval');
+        assert.deepEqual(await s.db.store.records.approvals(id), []);
+        const audit = await s.db.store.audit.listBySubject('rollout', id);
+        assert.ok(!audit.some((e) => e.action.startsWith('chat.')), 'not even a refusal on record');
+        assert.ok(
+          !connector.requests.some((r) => refusedIds.includes(r.activityId ?? '')),
+          'no answer was sent',
+        );
+        // The same click with a valid token decides: the 401s were the tokens.
+        const ok = await postActivity(bot.url, click(), valid());
+        assert.equal(ok.status, 200, JSON.stringify(ok.body));
+        assert.match(JSON.stringify(ok.body), /approve recorded/);
+        assert.equal((await handle.result()).phase, 'completed');
+      });
     } finally {
       await bot.close();
       await openId.close();

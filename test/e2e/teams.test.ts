@@ -3,6 +3,7 @@
  * Temporal worker running patchCycle, PostgreSQL, and the fake Bot Connector at serviceUrl.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { CardPublisher } from '../../bot/cards/publisher.js';
@@ -33,7 +34,9 @@ const MALLORY = {
   aadObjectId: '5d1c0b5e-0000-4000-8000-00000000beef',
   name: 'Mallory',
 };
-const ROLLOUT = 'rollout-teams-1';
+// Unique per run: a failed run must not leave a workflow that blocks the next one's start.
+const RUN = randomBytes(3).toString('hex');
+const ROLLOUT = `rollout-teams-1-${RUN}`;
 const refreshOf = (a: Parameters<typeof cardOf>[0]) =>
   (cardOf(a) as { refresh?: { userIds: string[] } } | undefined)?.refresh;
 
@@ -52,13 +55,13 @@ describe('Teams front door', () => {
     });
   const post = (a: unknown) => postActivity(bot.url, a);
   /** A worker whose activities post through their own Teams notifier, as in production. */
-  const workerDeps = (devicesPerClient: number) => {
+  const workerDeps = (devicesPerClient: number, cardUpdateMs = 100) => {
     const deps = testDeps(s.db.store, {
       policies,
       simulator: { clients: 1, devicesPerClient, knownBadPatch: false, offlineRate: 0 },
     });
     deps.notifiers.push(teamsNotifier(s.db.store, testLog));
-    deps.timing = { ...deps.timing, cardUpdateMs: 100 };
+    deps.timing = { ...deps.timing, cardUpdateMs };
     return deps;
   };
   /** An invoke of the button with this verb on a card the fake connector holds. */
@@ -116,7 +119,9 @@ describe('Teams front door', () => {
   });
 
   it('posts the card, refuses an outsider, takes one approval from 20 clicks and updates the card for everyone', async () => {
-    const state = await s.t.withWorker(workerDeps(10), async () => {
+    // The worker's own card updates wait a minute (flushed when it stops), so every update of
+    // the card while the clicks are handled comes from the front door.
+    const state = await s.t.withWorker(workerDeps(10, 60_000), async () => {
       const handle = await s.start(ROLLOUT);
       const posted = await until('the approval card', () =>
         connector.activities(CHANNEL).find((a) => textOf(cardOf(a)).includes(ROLLOUT)),
@@ -146,6 +151,7 @@ describe('Teams front door', () => {
       assert.equal((await handle.query(progressQuery)).phase, 'awaiting_approval');
 
       // 20 quick clicks: half are one invoke delivered again (same activity id), half new ones.
+      const sentBefore = connector.requests.length;
       const again = click(cardId, 'approve', data);
       const clicks = Array.from({ length: 20 }, (_, i) =>
         i % 2 ? again : click(cardId, 'approve', data),
@@ -154,6 +160,15 @@ describe('Teams front door', () => {
         assert.equal(a.status, 200);
         assert.match(textOf(a.body), /approve recorded \(by teams:c33aafc4/);
       }
+      await bot.door.idle();
+      const duringClicks = connector.requests
+        .slice(sentBefore)
+        .filter((r) => r.operation === 'updateActivity' && r.activityId === cardId);
+      // One update round for the decision, not one per click: repeats change nothing to show.
+      assert.ok(
+        duringClicks.length >= 1 && duringClicks.length <= 3,
+        `${duringClicks.length} card updates`,
+      );
       return handle.result();
     });
     assert.equal(state.phase, 'completed');
@@ -179,7 +194,7 @@ describe('Teams front door', () => {
   });
 
   it('reject needs a reason; with one the rollout ends rejected and the card says why', async () => {
-    const id = 'rollout-teams-2';
+    const id = `rollout-teams-2-${RUN}`;
     const state = await s.t.withWorker(workerDeps(5), async () => {
       const handle = await s.start(id);
       const posted = await until('the second card', () =>

@@ -5,13 +5,21 @@ import { createSlackFrontDoor } from '../../bot/slack/app.js';
 import { createSlackNotifier, slackWebClient } from '../../bot/slack/notifier.js';
 import type { SlackConfig } from '../../cli/config-chat.js';
 import type { PolicyDocument } from '../../domain/policy/index.js';
-import { blockActions, type SlackPayload } from '../fakes/slack/payloads.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  blockActions,
+  slashCommand,
+  viewBlockActions,
+  type SlackPayload,
+} from '../fakes/slack/payloads.js';
 import { postToBolt, type BoltResponse, type PostToBoltOptions } from '../fakes/slack/sign.js';
-import type { FakeMessage } from '../fakes/slack/state.js';
+import type { FakeMessage, FakeView } from '../fakes/slack/state.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackOptions } from '../fakes/slack/web-api.js';
 import { testDeps, type TestDeps } from './deps.js';
 import type { RolloutSuite } from './rollout-suite.js';
 import { testLog } from './temporal.js';
+import { until } from './until.js';
 
 export const SLACK_SECRET = 'e2e-signing-secret';
 /** The channel every client's cards go to ("*" in the front door's config). */
@@ -24,6 +32,11 @@ export interface ServedSlack {
   events: string;
   /** The front door's own publisher (it re-renders cards after a click). */
   publisher: CardPublisher;
+  /**
+   * The messages (ts) the front door's publisher updated, one entry per chat.update it made:
+   * the fake sees the worker's updates of the same card too and cannot tell them apart.
+   */
+  frontDoorUpdates: string[];
   /** Sends a payload to the receiver signed with the app's secret, as Slack does. */
   send(payload: SlackPayload, opts?: PostToBoltOptions): Promise<BoltResponse>;
   /** Activity deps whose notifiers include Slack, as `patchops worker` builds them. */
@@ -62,9 +75,19 @@ export async function serveSlack(
       slackWebClient(config),
       o.updateGapMs !== undefined ? { updateGapMs: o.updateGapMs } : {},
     );
+  const frontDoorUpdates: string[] = [];
+  const frontDoorNotifier = notifier();
   const publisher = new CardPublisher({
     store: s.db.store,
-    notifiers: [notifier()],
+    notifiers: [
+      {
+        ...frontDoorNotifier,
+        update: async (message, notice) => {
+          frontDoorUpdates.push(message.messageRef);
+          await frontDoorNotifier.update(message, notice);
+        },
+      },
+    ],
     log: testLog,
     updateIntervalMs: 100,
   });
@@ -92,6 +115,7 @@ export async function serveSlack(
     config,
     events,
     publisher,
+    frontDoorUpdates,
     send: (payload, opts) => postToBolt(events, SLACK_SECRET, payload, opts),
     workerDeps(opts) {
       const deps = testDeps(s.db.store, opts);
@@ -135,7 +159,7 @@ export interface CardElement {
 
 /** The element with action_id `patchops.<action>` on a message, with its block id. */
 export function elementOf(
-  m: FakeMessage | undefined,
+  m: { blocks?: unknown[] } | undefined,
   action: string,
 ): { element: CardElement; blockId: string | undefined } | undefined {
   for (const b of (m?.blocks ?? []) as ActionsBlock[]) {
@@ -230,4 +254,81 @@ export function selectOn(
     },
   };
   return { ...clicked, body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString() };
+}
+
+/**
+ * `user` clicks the `patchops.<action>` button (e.g. "details.next") of an open modal `view`,
+ * as the fake Web API holds it.
+ */
+export function clickInView(view: FakeView, action: string, user: string): SlackPayload {
+  const found = elementOf({ blocks: view.blocks as unknown[] }, action);
+  if (!found || found.element.type !== 'button')
+    throw new Error(`view ${view.id} has no ${action} button: ${JSON.stringify(view.blocks)}`);
+  const { element, blockId } = found;
+  return viewBlockActions({
+    user,
+    view,
+    actionId: element.action_id,
+    ...(element.value !== undefined ? { value: element.value } : {}),
+    ...(blockId ? { blockId } : {}),
+    ...(element.text ? { buttonText: element.text.text } : {}),
+  });
+}
+
+/** A response_url endpoint: Slack's side of Bolt's `respond()`, recording what it got. */
+export interface ResponseSink {
+  url: string;
+  bodies: unknown[];
+  server: Server;
+}
+
+export async function startResponseSink(): Promise<ResponseSink> {
+  const bodies: unknown[] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(raw || '{}'));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`,
+    bodies,
+    server,
+  };
+}
+
+/** What `respond()` sent back for a slash command. */
+export interface CommandReply {
+  text: string;
+  response_type: string;
+  blocks?: unknown[];
+}
+
+/**
+ * Runs `/patch <text>` as `user` in `channel` through the signed receiver and waits for the
+ * reply on the sink. One command at a time per sink: replies are matched by arrival order.
+ */
+export async function runPatchCommand(
+  slack: ServedSlack,
+  sink: ResponseSink,
+  text: string,
+  user: string,
+  o: { channel?: string; team?: string } = {},
+): Promise<CommandReply> {
+  const n = sink.bodies.length;
+  const r = await slack.send(
+    slashCommand({
+      command: '/patch',
+      text,
+      user,
+      channel: o.channel ?? SLACK_CHANNEL,
+      responseUrl: sink.url,
+      ...(o.team ? { team: o.team } : {}),
+    }),
+  );
+  if (r.status !== 200) throw new Error(`/patch ${text}: HTTP ${r.status} ${r.body}`);
+  return (await until(`the reply to "/patch ${text}"`, () => sink.bodies[n])) as CommandReply;
 }

@@ -7,8 +7,10 @@ import { createTeamsFrontDoor, type TeamsFrontDoor } from '../../bot/teams/bot.j
 import { createTeamsNotifier, type TeamsNotifier } from '../../bot/teams/notifier.js';
 import type { TeamsConfig } from '../../cli/config-chat.js';
 import type { Store } from '../../store/index.js';
-import { policy } from './deps.js';
+import type { FakeConnector } from '../fakes/teams/connector.js';
+import { policy, testDeps, type TestDeps } from './deps.js';
 import type { RolloutSuite } from './rollout-suite.js';
+import { testLog } from './temporal.js';
 
 /** The tenant and approver the Teams activity builders use by default. */
 export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -44,6 +46,32 @@ reboot: { mode: if_required, userDeferrals: 0 }
 /** A notifier on its own adapter, as the worker process builds one. */
 export const teamsNotifier = (store: Store, log: Logger, config = OPEN_TEAMS): TeamsNotifier =>
   createTeamsNotifier({ ...createTeamsAdapter(config, log), store, policies: teamsPolicies, log });
+
+/** A worker's deps whose activities post through their own Teams notifier, as in production. */
+export function teamsWorkerDeps(
+  s: RolloutSuite,
+  opts: { devicesPerClient?: number; cardUpdateMs?: number } = {},
+): TestDeps {
+  const deps = testDeps(s.db.store, {
+    policies: teamsPolicies,
+    simulator: {
+      clients: 1,
+      devicesPerClient: opts.devicesPerClient ?? 5,
+      knownBadPatch: false,
+      offlineRate: 0,
+    },
+  });
+  deps.notifiers.push(teamsNotifier(s.db.store, testLog));
+  deps.timing = { ...deps.timing, cardUpdateMs: opts.cardUpdateMs ?? 100 };
+  return deps;
+}
+
+/** The text of every reply the bot sent to one incoming activity, in order. */
+export const repliesTo = (connector: FakeConnector, activityId: string): string[] =>
+  connector.requests
+    .filter((r) => r.operation === 'replyToActivity' && r.activityId === activityId)
+    .map((r) => (r.body as { text?: unknown } | undefined)?.text)
+    .map((text) => (typeof text === 'string' ? text : ''));
 
 export interface ServedFrontDoor {
   door: TeamsFrontDoor;

@@ -105,6 +105,48 @@ export function blockActions(input: BlockActionsInput): SlackPayload {
   });
 }
 
+export interface ViewBlockActionsInput {
+  user: string;
+  team?: string;
+  /** The modal as Slack holds it (e.g. the fake Web API's `views`): id, blocks, hash … */
+  view: Record<string, unknown> & { id: string };
+  actionId: string;
+  value?: string;
+  blockId?: string;
+  buttonText?: string;
+  triggerId?: string;
+}
+
+/**
+ * A button click inside a modal: `container.type` is "view", the payload carries the whole
+ * `view` and neither `channel` nor `message` (nor a response_url).
+ */
+export function viewBlockActions(input: ViewBlockActionsInput): SlackPayload {
+  const team = input.team ?? FAKE_WORKSPACE.teamId;
+  return interaction({
+    type: 'block_actions',
+    user: userObject(input.user, team),
+    api_app_id: FAKE_WORKSPACE.appId,
+    token: FAKE_WORKSPACE.verificationToken,
+    container: { type: 'view', view_id: input.view.id },
+    trigger_id: input.triggerId ?? fakeTriggerId(),
+    team: { id: team, domain: FAKE_WORKSPACE.teamDomain },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: input.view,
+    actions: [
+      {
+        type: 'button',
+        action_id: input.actionId,
+        block_id: input.blockId ?? `b${next()}`,
+        text: { type: 'plain_text', text: input.buttonText ?? input.actionId, emoji: true },
+        ...(input.value !== undefined ? { value: input.value } : {}),
+        action_ts: actionTs(),
+      },
+    ],
+  });
+}
+
 /** view.state.values: block_id → action_id → element state ({ type, value, … }). */
 export type ViewStateValues = Record<string, Record<string, Record<string, unknown>>>;
 
