@@ -158,13 +158,17 @@ export class CommandRunner {
     clientId: string,
     key: InteractionKey,
   ): Promise<Reply> {
-    if (
-      !(await this.clientIds()).includes(clientId) &&
-      !this.deps.policies.some((p) => p.scope.id === clientId)
-    )
-      return fail(`unknown client "${clientId}"`);
     if (!mayDecide(this.deps.policies, clientId, u))
       return this.refused(u, `start a ${what}`, clientId, key);
+    // The RMM, not patchops, knows which clients exist: a scan may bring in a client never seen
+    // before; a rollout needs devices a scan has stored.
+    const known =
+      (await this.clientIds()).includes(clientId) ||
+      this.deps.policies.some((p) => p.scope.id === clientId);
+    if (!known && what === 'rollout')
+      return fail(
+        `unknown client "${clientId}": no scan has found its devices yet; run \`scan ${clientId}\` first`,
+      );
     const { temporal, taskQueue } = this.deps;
     // The workflow id derives from the interaction, so a retried delivery starts nothing new.
     const suffix = key.replace(/[^\w.-]/g, '').slice(-24);

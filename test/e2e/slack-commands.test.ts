@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { decodeAction } from '../../bot/cards/model.js';
 import type { patchCycle } from '../../workflows/index.js';
@@ -86,7 +86,8 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
     deps = slack.workerDeps({
       policies,
       simulator: {
-        clients: 2,
+        // acme is rolled out by one test; the others need clients with patches still missing.
+        clients: 3,
         devicesPerClient: DEVICES,
         offlineRate: 0,
         userDeferRate: 0,
@@ -99,7 +100,7 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
     const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
     worker = s.t.withWorker(deps, () => stopped);
   });
-  after(async () => {
+  s.beforeTeardown(async () => {
     stopWorker();
     await worker;
     await slack.close();
@@ -150,6 +151,11 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
       return ids;
     };
     assert.deepEqual(await scans(), []);
+    // A rollout needs a scan first; a scan may bring in a client patchops has never seen.
+    assert.match(
+      (await patch('rollout acme')).text,
+      /unknown client "acme".*run `scan acme` first/,
+    );
 
     for (const client of ['acme', 'globex']) {
       const reply = await patch(`scan ${client}`);
@@ -256,7 +262,7 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
 
   it('View details opens the patch list in a modal; Next shows the second page in the same modal', async () => {
     const id = `rollout-details-${Date.now().toString(36)}`;
-    const handle = await s.start(id, 'acme');
+    const handle = await s.start(id, 'globex');
     try {
       const card = await approvalCard(id);
       const page = (n: number) => s.db.store.cards.patchPage(id, n, 15);
@@ -347,7 +353,7 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
   it('/patch defer then /patch cancel; /patch reject with a reason', async () => {
     const deferId = `rollout-defer-cmd-${Date.now().toString(36)}`;
     const rejectId = `rollout-reject-cmd-${Date.now().toString(36)}`;
-    const deferred = await s.start(deferId, 'acme');
+    const deferred = await s.start(deferId, 'initech');
     const rejected = await s.start(rejectId, 'globex');
     await approvalCard(deferId);
     await approvalCard(rejectId);

@@ -12,6 +12,11 @@ export interface RolloutSuite {
     id: string,
     clientId?: string,
   ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCycle>>;
+  /**
+   * Runs `fn` before the connection closes, e.g. to stop a worker kept across the block's
+   * tests (the block's own after() hooks run only after the suite's).
+   */
+  beforeTeardown(fn: () => Promise<void> | void): void;
 }
 
 /**
@@ -20,11 +25,14 @@ export interface RolloutSuite {
  */
 export function rolloutSuite(): RolloutSuite {
   const suite = {} as RolloutSuite;
+  const teardown: Array<() => Promise<void> | void> = [];
+  suite.beforeTeardown = (fn) => teardown.push(fn);
   before(async () => {
     suite.db = await createTestDatabase();
     suite.t = await connectTemporal();
   });
   after(async () => {
+    for (const fn of teardown) await fn();
     await suite.t.close();
     await suite.db.drop();
   });
