@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -20,16 +20,19 @@ const running = (dir: string) =>
     .filter((l) => l.includes(dir) && l.includes('postgres'));
 
 describe('embedded PostgreSQL', () => {
-  it('initialises, migrates, keeps data across restarts and leaves no process behind', async () => {
+  it('initialises, migrates, keeps data across restarts and leaves no process behind', async (t) => {
     const dir = scratch();
     const first = await startEmbeddedPostgres({ dir, port: await freePort() });
+    // A failed assertion must not leave the server running (it would hold the test run open).
+    t.after(() => first.stop().catch(() => undefined));
     assert.match(first.url, /^postgres:\/\/patchops:[^@]+@127\.0\.0\.1:\d+\/patchops$/);
-    assert.deepEqual(await migrateUp(first.url), [
-      '1764000000000_initial-schema',
-      '1764100000000_rollout-plan',
-      '1764200000000_chat',
-      '1764300000000_chat-users',
-    ]);
+    // Every migration in store/migrations, in order, applied once.
+    const files = readdirSync(path.join(import.meta.dirname, '../../../store/migrations'))
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => f.replace(/\.sql$/, ''))
+      .sort();
+    assert.ok(files.length >= 5, files.join(', '));
+    assert.deepEqual(await migrateUp(first.url), files);
     let client = new pg.Client({ connectionString: first.url });
     await client.connect();
     await client.query(`insert into clients (id, name) values ('acme', 'Acme Corp')`);
@@ -40,6 +43,7 @@ describe('embedded PostgreSQL', () => {
     assert.deepEqual(running(dir), []);
 
     const second = await startEmbeddedPostgres({ dir, port: await freePort() });
+    t.after(() => second.stop().catch(() => undefined));
     client = new pg.Client({ connectionString: second.url });
     await client.connect();
     const rows = await client.query<{ name: string }>(`select name from clients where id = 'acme'`);
