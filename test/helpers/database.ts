@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrateUp } from '../../store/migrate.js';
+import { readdirSync } from 'node:fs';
+import { MIGRATIONS_DIR, migrateUp } from '../../store/migrate.js';
 import { createPool, createStore, type Pool, type Store } from '../../store/index.js';
 
 export interface TestDatabase {
@@ -48,4 +49,14 @@ export async function createTestDatabase(
       await c.end();
     },
   };
+}
+
+/** The names of every migration in store/migrations, in the order they apply. */
+export function migrationNames(): string[] {
+  const names = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
+  if (names.length < 5) throw new Error(`only ${names.length} migrations in ${MIGRATIONS_DIR}`);
+  return names;
 }

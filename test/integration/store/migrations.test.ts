@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { migrateUp, pendingMigrations } from '../../../store/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { createTestDatabase, migrationNames, type TestDatabase } from '../../helpers/database.js';
 
 describe("schema on the machine's PostgreSQL", () => {
   let db: TestDatabase;
@@ -11,18 +11,9 @@ describe("schema on the machine's PostgreSQL", () => {
   after(async () => db.drop());
 
   it('migrate creates every table, then has nothing left to do', async () => {
-    assert.deepEqual(await pendingMigrations(db.url), [
-      '1764000000000_initial-schema',
-      '1764100000000_rollout-plan',
-      '1764200000000_chat',
-      '1764300000000_chat-users',
-    ]);
-    assert.deepEqual(await migrateUp(db.url), [
-      '1764000000000_initial-schema',
-      '1764100000000_rollout-plan',
-      '1764200000000_chat',
-      '1764300000000_chat-users',
-    ]);
+    const all = migrationNames();
+    assert.deepEqual(await pendingMigrations(db.url), all);
+    assert.deepEqual(await migrateUp(db.url), all);
     assert.deepEqual(await migrateUp(db.url), []);
     assert.deepEqual(await pendingMigrations(db.url), []);
     const tables = await db.pool.query<{ table_name: string }>(
@@ -45,6 +36,12 @@ describe("schema on the machine's PostgreSQL", () => {
     ]) {
       assert.ok(names.includes(t), `missing table ${t}`);
     }
+    // The newest migration's column: per-device settings of a rollout.
+    const settings = await db.pool.query(
+      `select data_type from information_schema.columns
+       where table_name = 'rollout_devices' and column_name = 'settings'`,
+    );
+    assert.deepEqual(settings.rows, [{ data_type: 'jsonb' }]);
   });
 
   it('audit events are written once per idempotency key', async () => {
