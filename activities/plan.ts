@@ -165,7 +165,7 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
           for (const id of missing.get(device.id) ?? []) {
             const patch = patchCache.get(id);
             if (!patch) continue;
-            const decision = deferralAt(decideApproval(chain, patch), patch, now);
+            const decision = deferralAt(chain, decideApproval(chain, patch), patch, now);
             const risk = assessRisk(patch, device, now);
             const known = patchPlans.get(id);
             // The rollout-level record keeps the strictest decision any device got.

@@ -186,12 +186,14 @@ export function decideApproval(
 }
 
 /**
- * A `{ defer: N }` rule holds a patch back for N after its release, not for ever: once
- * that has passed, the patch needs a human's approval (the rule was there because it was
- * not to go out automatically). Still deferred, the reason says until when. A patch
- * without a release date stays deferred.
+ * A `{ defer: N }` rule holds a patch back for N after its release, not for ever. Once that
+ * has passed, the patch gets the chain's nearest default as if the rule were not there: a
+ * client on `default: auto` gets it automatically (as Windows Update for Business deferrals
+ * do), any other default means a human approves it. Still deferred, the reason says until
+ * when. A patch without a release date stays deferred.
  */
 export function deferralAt(
+  effective: Pick<EffectivePolicy, 'chain'>,
   decided: ApprovalDecision,
   patch: Pick<Patch, 'releaseDate'>,
   now: number,
@@ -201,9 +203,10 @@ export function deferralAt(
   const until = Date.parse(`${patch.releaseDate}T00:00:00Z`) + decided.deferMs;
   const day = new Date(until).toISOString().slice(0, 10);
   if (until > now) return { ...decided, reason: `${decided.reason}; deferred until ${day}` };
+  const fallback = nearestDefault(effective.chain);
   return {
-    action: 'needs_approval',
-    reason: `${decided.reason}; deferral ended ${day}`,
+    action: fallback === 'auto' ? 'auto' : 'needs_approval',
+    reason: `${decided.reason}; deferral ended ${day}, default ${fallback === 'auto' ? 'auto' : 'needs approval'}`,
     decidedBy: decided.decidedBy,
   };
 }

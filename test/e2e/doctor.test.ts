@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../cli/process/tethered.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, migrationNames, type TestDatabase } from '../helpers/database.js';
 import { temporalAddress } from '../helpers/temporal.js';
 
 const line = (out: string, part: string) =>
@@ -57,7 +57,10 @@ describe('patchops doctor', () => {
       cliEnv({ DATABASE_URL: bare.url, TEMPORAL_ADDRESS: temporalAddress() }),
     );
     assert.equal(r.code, 1);
-    assert.match(line(r.stdout, 'migrations'), /^down .*4 pending .*patchops migrate/);
+    assert.match(
+      line(r.stdout, 'migrations'),
+      new RegExp(`^down .*${migrationNames().length} pending .*patchops migrate`),
+    );
     assert.match(line(r.stdout, 'postgresql'), /^ok /);
   });
 
@@ -82,9 +85,9 @@ describe('patchops migrate', () => {
   it('applies pending migrations once', async () => {
     const first = await runCli(['migrate'], cliEnv({ DATABASE_URL: db.url }));
     assert.equal(first.code, 0, first.stderr);
-    assert.match(
-      first.stdout,
-      /applied: 1764000000000_initial-schema, 1764100000000_rollout-plan, 1764200000000_chat, 1764300000000_chat-users/,
+    assert.ok(
+      first.stdout.includes(`applied: ${migrationNames().join(', ')}\n`),
+      `every migration applied once: ${first.stdout}`,
     );
     const second = await runCli(['migrate'], cliEnv({ DATABASE_URL: db.url }));
     assert.equal(second.stdout.trim(), 'schema up to date');

@@ -128,10 +128,12 @@ describe('the lifecycle from the command line', () => {
     const auto = path.join(dir, 'auto.yaml');
     writeFileSync(
       auto,
-      POLICY.replace('default: needs_approval', 'default: auto').replace(
-        'concurrency: 10',
-        'concurrency: 1',
-      ),
+      // A catch-all rule at the client level is nearer than the global rule that keeps
+      // critical security patches for a human, so everything goes out automatically.
+      POLICY.replace(
+        '{ default: needs_approval }',
+        '{ default: auto, rules: [{ action: auto }] }',
+      ).replace('concurrency: 10', 'concurrency: 1'),
     );
     const ok = async (args: string[]) => {
       const r = await runCli(args, env);

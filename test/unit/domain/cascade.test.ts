@@ -216,20 +216,33 @@ describe('decideApproval', () => {
     assert.equal(d.decidedBy, 'global:global');
   });
 
-  it('a deferral runs from the release date; after it the patch needs approval', () => {
+  it('a deferral runs from the release date; after it the nearest default applies', () => {
     const d = decide({ category: 'feature_pack', releaseDate: '2026-11-01' });
     const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
-    const held = deferralAt(d, { releaseDate: '2026-11-01' }, at('2026-11-07'));
+    const laptop = effectivePolicy(all, acmeLaptop);
+    const held = deferralAt(laptop, d, { releaseDate: '2026-11-01' }, at('2026-11-07'));
     assert.equal(held.action, 'defer');
     assert.match(held.reason, /; deferred until 2026-11-08$/);
-    assert.deepEqual(deferralAt(d, { releaseDate: '2026-11-01' }, at('2026-11-08')), {
-      action: 'needs_approval',
-      reason: 'approval rule 2 (category feature_pack); deferral ended 2026-11-08',
+    // acme's default is auto: the deferral only delayed the patch.
+    assert.deepEqual(deferralAt(laptop, d, { releaseDate: '2026-11-01' }, at('2026-11-08')), {
+      action: 'auto',
+      reason: 'approval rule 2 (category feature_pack); deferral ended 2026-11-08, default auto',
       decidedBy: 'client:acme',
     });
-    assert.deepEqual(deferralAt(d, { releaseDate: null }, at('2027-01-01')), d, 'no date: held');
+    // Under the global default (needs_approval) a human approves it after the deferral.
+    const globalOnly = effectivePolicy([global], acmeLaptop);
+    const g = decideApproval(globalOnly, patch({ category: 'feature_pack' }));
+    assert.equal(g.action, 'defer');
+    const ended = deferralAt(globalOnly, g, { releaseDate: '2026-01-01' }, at('2026-11-08'));
+    assert.equal(ended.action, 'needs_approval');
+    assert.match(ended.reason, /deferral ended 2026-01-31, default needs approval$/);
+    assert.deepEqual(
+      deferralAt(laptop, d, { releaseDate: null }, at('2027-01-01')),
+      d,
+      'no date: held',
+    );
     const auto = decide({ category: 'definition' });
-    assert.equal(deferralAt(auto, { releaseDate: '2020-01-01' }, at('2026-11-08')), auto);
+    assert.equal(deferralAt(laptop, auto, { releaseDate: '2020-01-01' }, at('2026-11-08')), auto);
   });
 
   it('falls back to a farther rule, then to the nearest default', () => {
