@@ -1,26 +1,36 @@
-/** How long the first success of an action is remembered; its repeats come within seconds. */
+/** How long the last success of a person's action on a rollout is remembered. */
 export const REPEAT_WINDOW_MS = 10 * 60_000;
 
 /**
- * Tells the first success of a person's action (approve round 0 of a rollout, pause it …), in Slack or Teams,
- * from its repeats: a redelivered request or a double click gets the first outcome back from
- * the runner and changes nothing, so only the first one needs its cards re-rendered at once.
+ * Tells the first success of a person's action on a rollout (approve round 0, pause …), in
+ * Slack or Teams, from its repeats: a redelivered request or a double click gets the first
+ * outcome back from the runner and changes nothing, so only the first one needs the cards
+ * re-rendered at once. A repeat is the same action as that person's last success on that
+ * rollout: pause → resume → pause are three firsts, twenty Approve clicks are one.
  */
 export class RepeatFilter {
-  private readonly succeeded = new Map<string, number>();
+  /** `${person} ${rollout}` → the last action that succeeded and when. */
+  private readonly last = new Map<string, { action: string; at: number }>();
 
   constructor(private readonly windowMs = REPEAT_WINDOW_MS) {}
 
-  /** True the first time these parts succeed within the window, false for a repeat. */
-  first(parts: ReadonlyArray<string | number | undefined>, now = Date.now()): boolean {
-    // Insertion order is time order: drop what is past the window from the front.
-    for (const [k, at] of this.succeeded) {
-      if (now - at < this.windowMs) break;
-      this.succeeded.delete(k);
+  /** True unless `action` repeats this person's last success on this rollout in the window. */
+  first(
+    person: string,
+    rolloutId: string,
+    action: ReadonlyArray<string | number | undefined>,
+    now = Date.now(),
+  ): boolean {
+    // Insertion order is time order (entries are re-inserted on use): drop the expired ones.
+    for (const [k, v] of this.last) {
+      if (now - v.at < this.windowMs) break;
+      this.last.delete(k);
     }
-    const key = parts.map((p) => p ?? '').join('\u0000');
-    if (this.succeeded.has(key)) return false;
-    this.succeeded.set(key, now);
-    return true;
+    const key = `${person}\u0000${rolloutId}`;
+    const signature = action.map((p) => p ?? '').join('\u0000');
+    const seen = this.last.get(key);
+    this.last.delete(key);
+    this.last.set(key, { action: signature, at: now });
+    return seen?.action !== signature;
   }
 }

@@ -38,10 +38,11 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
    */
   const repeats = new RepeatFilter();
   const refreshAfter = async (
+    person: string,
     rolloutId: string,
     action: ReadonlyArray<string | number | undefined>,
   ) => {
-    if (repeats.first([rolloutId, ...action])) await d.publisher.refreshNow(rolloutId);
+    if (repeats.first(person, rolloutId, action)) await d.publisher.refreshNow(rolloutId);
     else d.publisher.refresh(rolloutId);
   };
 
@@ -67,7 +68,7 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       ...(reply.card ? { blocks: renderBlocks(reply.card) } : {}),
     });
     if (reply.refresh && parsed.ok)
-      await refreshAfter(reply.refresh, [user.id, 'command', ...Object.values(parsed.command)]);
+      await refreshAfter(user.id, reply.refresh, ['command', ...Object.values(parsed.command)]);
   });
 
   app.action(/^patchops\./, async ({ ack, body, action }) => {
@@ -122,8 +123,7 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
     const reply = await act(d, user, payload, key);
     if (!reply.ok) await ephemeral(channel, b.user.id, reply.text);
     if (reply.refresh)
-      await refreshAfter(reply.refresh, [
-        user.id,
+      await refreshAfter(user.id, reply.refresh, [
         payload.action,
         payload.round,
         payload.ring,
@@ -152,7 +152,7 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       `slack:${body.team?.id}:${body.user.id}:view:${view.id}`,
     );
     if (!reply.ok) await ephemeral(meta.channel, body.user.id, reply.text);
-    if (reply.refresh) await refreshAfter(reply.refresh, [user.id, 'reject', meta.round]);
+    if (reply.refresh) await refreshAfter(user.id, reply.refresh, ['reject', meta.round]);
   });
 
   app.event('app_home_opened', async ({ event, context, body }) => {

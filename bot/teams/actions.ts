@@ -178,7 +178,7 @@ export class TeamsCardActions {
     if (reply.ok) this.afterTurn(ctx.activity, user, p, kind);
   }
 
-  /** First successes of clicks (per person, rollout, action, round, ring, days). */
+  /** Each person's last successful click per rollout (action, round, ring, days). */
   private readonly repeats = new RepeatFilter();
 
   /** One click → one runner call; the runner authorises, audits and keeps it exactly-once. */
@@ -218,17 +218,11 @@ export class TeamsCardActions {
    *
    * Only the first success of a click does that. Its repeats (a redelivered invoke, a double
    * click: the runner hands them the first outcome) changed nothing to show, and their clickers
-   * got the card in the invoke response; 20 of them must not mean 20 rounds of updates, so they
-   * only join the publisher's coalesced refresh.
+   * got the card in the invoke response; 20 of them must not mean 20 rounds of updates.
    */
   private afterTurn(a: Partial<Activity>, user: ChatUser, p: ActionPayload, kind: CardKind): void {
     const { rolloutId, ring } = p;
-    if (!this.repeats.first([user.id, rolloutId, p.action, p.round, ring, p.days])) {
-      // Most likely a repeat; if it was a real second action (pause, resume, pause again),
-      // the coalesced refresh still shows it within the update interval.
-      this.d.publisher.refresh(rolloutId);
-      return;
-    }
+    if (!this.repeats.first(user.id, rolloutId, [p.action, p.round, ring, p.days])) return;
     const reference = TurnContext.getConversationReference(a);
     const clicked = a.replyToId;
     const conversation = a.conversation?.id ?? '';
