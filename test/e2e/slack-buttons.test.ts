@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
 import { decodeAction } from '../../bot/cards/model.js';
-import type { patchCycle } from '../../workflows/index.js';
 import { progressQuery, type Progress } from '../../workflows/messages.js';
 import type { FakeMessage } from '../fakes/slack/state.js';
 import { policy, type TestDeps } from '../helpers/deps.js';
@@ -18,7 +16,7 @@ import {
   serveSlack,
   type ServedSlack,
 } from '../helpers/slack.js';
-import { until } from '../helpers/until.js';
+import { progressUntil, until } from '../helpers/until.js';
 
 /**
  * Every card button besides Approve and Reject (slack.test.ts has those), clicked through
@@ -58,19 +56,6 @@ rings:
   - { name: broad, members: { percent: 60 }, soak: 0s, successThreshold: 0, concurrency: 2 }
 `);
 const policies = [globalPolicy, acmePolicy, umbrellaPolicy];
-
-type Handle = WorkflowHandle<typeof patchCycle>;
-
-async function progressUntil(
-  handle: Handle,
-  check: (p: Progress) => boolean,
-  what: string,
-): Promise<Progress> {
-  return until(what, async () => {
-    const p = await handle.query(progressQuery);
-    return check(p) ? p : undefined;
-  });
-}
 
 describe('Slack card buttons, end to end', () => {
   const s = rolloutSuite();

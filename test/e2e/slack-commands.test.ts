@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { decodeAction } from '../../bot/cards/model.js';
 import type { patchCycle } from '../../workflows/index.js';
-import { progressQuery, type Progress } from '../../workflows/messages.js';
+import { progressQuery } from '../../workflows/messages.js';
 import { appHomeOpened, blockActions } from '../fakes/slack/payloads.js';
 import type { FakeMessage } from '../fakes/slack/state.js';
 import { policy, type TestDeps } from '../helpers/deps.js';
@@ -20,7 +20,7 @@ import {
   type ResponseSink,
   type ServedSlack,
 } from '../helpers/slack.js';
-import { until } from '../helpers/until.js';
+import { progressUntil, until } from '../helpers/until.js';
 
 /**
  * Every `/patch` subcommand run through signed slash-command requests to the real Bolt
@@ -51,17 +51,6 @@ reboot: { mode: if_required, userDeferrals: 0 }
 const policies = [needsApproval];
 
 type Handle = WorkflowHandle<typeof patchCycle>;
-
-async function progressUntil(
-  handle: Handle,
-  check: (p: Progress) => boolean,
-  what: string,
-): Promise<Progress> {
-  return until(what, async () => {
-    const p = await handle.query(progressQuery);
-    return check(p) ? p : undefined;
-  });
-}
 
 describe('/patch commands, View details, allow-list and App Home, end to end', () => {
   const s = rolloutSuite();
