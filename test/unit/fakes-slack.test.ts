@@ -115,6 +115,41 @@ describe('fake Slack Web API driven by the real WebClient', () => {
     });
   });
 
+  it('rejects 3,001 characters of section text and a 2,001-character button value', async () => {
+    const text = await slackError(
+      client.chat.postMessage({ channel: 'C0001', text: 'x', blocks: [section('a'.repeat(3001))] }),
+    );
+    assert.equal(text.error, 'invalid_blocks');
+    assert.match(String(text.response_metadata?.messages), /blocks\/0\/text/);
+    await client.chat.postMessage({
+      channel: 'C0001',
+      text: 'x',
+      blocks: [section('a'.repeat(3000))],
+    });
+
+    const valued = (value: string) => ({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: 'approve',
+          text: { type: 'plain_text', text: 'Approve' },
+          value,
+        },
+      ],
+    });
+    const value = await slackError(
+      client.chat.postMessage({ channel: 'C0001', text: 'x', blocks: [valued('v'.repeat(2001))] }),
+    );
+    assert.equal(value.error, 'invalid_blocks');
+    assert.match(String(value.response_metadata?.messages), /elements\/0\/value/);
+    await client.chat.postMessage({
+      channel: 'C0001',
+      text: 'x',
+      blocks: [valued('v'.repeat(2000))],
+    });
+  });
+
   it('checks views: 25-character modal title is invalid_arguments, trigger ids are required', async () => {
     const view = {
       type: 'modal' as const,
