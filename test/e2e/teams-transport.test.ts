@@ -45,9 +45,8 @@ describe('Teams front door on the wire', () => {
   before(async () => {
     connector = await startFakeConnector();
   });
-  after(async () => connector?.close());
-
-  it("with an app id: 401 for no token, a garbage token, another app's token or a forged one; nothing stored", async () => {
+  /** A front door with a fresh app id whose tokens are checked against a local OpenID issuer. */
+  const serveWithAuth = async () => {
     const openId = await startOpenIdMetadata();
     const appId = randomUUID();
     const password = randomUUID();
@@ -62,6 +61,12 @@ describe('Teams front door on the wire', () => {
       config,
       authOverrides: openId.authConfig({ appId, password }),
     });
+    return { openId, appId, bot };
+  };
+  after(async () => connector?.close());
+
+  it("with an app id: 401 for no token, a garbage token, another app's token or a forged one; nothing stored", async () => {
+    const { openId, appId, bot } = await serveWithAuth();
     try {
       const ctx = inChannel({ botAppId: appId, conversationId: '19:locked@thread.tacv2' });
       const sent = connector.requests.length;
@@ -96,20 +101,7 @@ describe('Teams front door on the wire', () => {
   });
 
   it('with an app id: a card click (adaptiveCard/action) without a valid token gets 401 and decides nothing', async () => {
-    const openId = await startOpenIdMetadata();
-    const appId = randomUUID();
-    const password = randomUUID();
-    const config: TeamsConfig = {
-      appId,
-      appPassword: password,
-      tenantId: undefined,
-      appType: 'MultiTenant',
-      authDisabled: false,
-    };
-    const bot = await serveTeams(s, testLog, {
-      config,
-      authOverrides: openId.authConfig({ appId, password }),
-    });
+    const { openId, appId, bot } = await serveWithAuth();
     const id = `rollout-teams-401-${randomUUID().slice(0, 8)}`;
     const channel = '19:locked-cards@thread.tacv2';
     const serviceUrl = connector.serviceUrl;
