@@ -9,6 +9,7 @@ import { createAuditActivities } from './audit.js';
 import { createDeviceActivities } from './device.js';
 import { createPlanActivities } from './plan.js';
 import { createRolloutActivities } from './rollout.js';
+import { createTicketActivities } from './tickets.js';
 
 export interface ActivityDeps {
   store: Store;
@@ -33,6 +34,7 @@ export function createActivities(input: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createPlanActivities(deps),
     ...createDeviceActivities(deps),
+    ...createTicketActivities(deps),
   };
 }
 

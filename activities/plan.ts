@@ -83,6 +83,15 @@ export function toSettings(
     offlineRetries: 2,
     offlineRetryMs: timing.offlineRetryMs,
     uninstallOnFailure: p.rollback.onFailure === 'uninstall',
+    tickets: {
+      incidentOnFailure: p.tickets.incidentOnFailure,
+      routing: {
+        ...(p.tickets.assignmentGroup ? { assignmentGroup: p.tickets.assignmentGroup } : {}),
+        ...(p.tickets.project ? { project: p.tickets.project } : {}),
+        ...(p.tickets.repo ? { repo: p.tickets.repo } : {}),
+        ...(p.tickets.labels ? { labels: p.tickets.labels } : {}),
+      },
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
 import type { NoticeKind } from '../adapters/chat/types.js';
 import { RmmError } from '../adapters/rmm/types.js';
 import type { ActivityDeps } from './index.js';
+import { ticketKeeper } from './tickets.js';
 
 const STATUS: Partial<
   Record<RolloutPhase, Parameters<ActivityDeps['store']['rollouts']['setStatus']>[1]>
@@ -29,8 +30,10 @@ export interface Verification {
   stillPending: number;
 }
 
-export function createRolloutActivities({ store, rmm, itsm, log, publisher }: ActivityDeps) {
+export function createRolloutActivities(deps: ActivityDeps) {
+  const { store, rmm, log, publisher } = deps;
   const cards = publisher!;
+  const tickets = ticketKeeper(deps);
   const noticeText = async (
     rolloutId: string,
     kind: NoticeKind,
@@ -161,29 +164,6 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
       limit: number;
     }): Promise<string[]> {
       return store.rollouts.ringPage(a.rolloutId, a.ringIndex, a.after, a.limit);
-    },
-
-    /** Opens the change ticket once per rollout (the key is stored beside the ticket). */
-    async openTicket(a: {
-      rolloutId: string;
-      clientId: string;
-      idempotencyKey: string;
-    }): Promise<{ ticketId: string }> {
-      const existing = await store.records.ticketByKey(a.idempotencyKey);
-      if (existing) return { ticketId: existing.externalId };
-      const body = await noticeText(a.rolloutId, 'summary');
-      const t = await itsm.open(
-        { title: `Patch rollout ${a.rolloutId}`, body, clientId: a.clientId },
-        a.idempotencyKey,
-      );
-      await store.records.saveTicket({
-        rolloutId: a.rolloutId,
-        kind: itsm.kind,
-        externalId: t.externalId,
-        url: t.url,
-        key: a.idempotencyKey,
-      });
-      return { ticketId: t.externalId };
     },
 
     /** Posts a notice once per key: a retried activity finds the message already recorded. */
@@ -403,6 +383,8 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
       phase: RolloutPhase;
       note: string;
       ticketId: string | null;
+      /** The workflow syncs the ticket itself (syncTicket); histories from before it do not. */
+      ticketFollows?: boolean;
       idempotencyKey: string;
     }): Promise<void> {
       // Pairs approved or scheduled on devices that never ran (halt, cancel) are missing.
@@ -430,10 +412,7 @@ export function createRolloutActivities({ store, rmm, itsm, log, publisher }: Ac
         key: `${a.idempotencyKey}:summary`,
         text,
       });
-      if (a.ticketId) {
-        await itsm.close(a.ticketId, `${a.phase}: ${a.note}`, a.idempotencyKey);
-        await store.records.setTicketStatus(a.ticketId, 'closed');
-      }
+      if (a.ticketId && !a.ticketFollows) await tickets.closeLegacy(a.rolloutId, a.phase, a.note);
       log.info({ rolloutId: a.rolloutId, phase: a.phase }, a.note);
     },
   };

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities/index.js';
 import { createLogNotifier } from '../adapters/chat/log.js';
 import type { Notice } from '../adapters/chat/types.js';
-import { createLogItsm } from '../adapters/itsm/log.js';
+import { createItsm } from '../adapters/itsm/registry.js';
+import { adapterDeps } from '../adapters/kit.js';
 import { createRmm } from '../adapters/rmm/registry.js';
 import type { Store } from '../store/index.js';
 import type { Config } from './config.js';
@@ -22,11 +23,12 @@ export function buildActivityDeps(
     createLogNotifier(log, onNotice),
     ...chatNotifiers(config, store, log, policies),
   ];
+  const adapters = adapterDeps(log, config.dataDir);
   return {
     store,
     log,
-    rmm: createRmm(config.adapters.rmm, config.adapters.rmmConfig),
-    itsm: createLogItsm(log),
+    rmm: createRmm(config.adapters.rmm.kind, config.adapters.rmm.settings, adapters),
+    itsm: createItsm(config.adapters.itsm.kind, config.adapters.itsm.settings, adapters),
     notifiers,
     publisher: new CardPublisher({
       store,

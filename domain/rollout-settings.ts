@@ -56,6 +56,13 @@ export interface RolloutSettings {
   /** Without maintenance windows, how long to wait before retrying an offline device. */
   offlineRetryMs: number;
   uninstallOnFailure: boolean;
+  /** Where the client's tickets go; absent in rollouts planned before tickets followed them. */
+  tickets?: TicketSettings;
+}
+
+export interface TicketSettings {
+  incidentOnFailure: boolean;
+  routing: { assignmentGroup?: string; project?: string; repo?: string; labels?: string[] };
 }
 
 /**

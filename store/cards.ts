@@ -81,7 +81,8 @@ export class CardRepository {
         [rolloutId],
       ),
       this.pool.query<{ external_id: string; url: string | null }>(
-        `select external_id, url from tickets where rollout_id = $1 order by id limit 1`,
+        `select coalesce(number, external_id) as external_id, url from tickets
+         where rollout_id = $1 and role = 'change' order by id limit 1`,
         [rolloutId],
       ),
       this.pool.query<{

@@ -5,6 +5,7 @@ import { ComplianceRepository } from './compliance.js';
 import { InventoryRepository } from './inventory.js';
 import { RecordsRepository } from './records.js';
 import { RolloutRepository } from './rollouts.js';
+import { TicketRepository } from './tickets.js';
 import type { Pool } from './pool.js';
 
 export type { Pool } from './pool.js';
@@ -16,6 +17,7 @@ export { RecordsRepository } from './records.js';
 export { ComplianceRepository, type ComplianceRow } from './compliance.js';
 export * from './chat.js';
 export * from './cards.js';
+export { TicketRepository, type TicketRow } from './tickets.js';
 
 /** Every repository over one pool; activities receive this, never a raw pool. */
 export interface Store {
@@ -27,6 +29,7 @@ export interface Store {
   compliance: ComplianceRepository;
   chat: ChatRepository;
   cards: CardRepository;
+  tickets: TicketRepository;
 }
 
 export function createStore(pool: Pool): Store {
@@ -39,5 +42,6 @@ export function createStore(pool: Pool): Store {
     compliance: new ComplianceRepository(pool),
     chat: new ChatRepository(pool),
     cards: new CardRepository(pool),
+    tickets: new TicketRepository(pool),
   };
 }

@@ -1,38 +1,8 @@
 import type { Pool } from './pool.js';
 
-/** Tickets and approval decisions: each row keyed by its idempotency key. */
+/** Approval decisions: each row keyed by its idempotency key (tickets are in tickets.ts). */
 export class RecordsRepository {
   constructor(private readonly pool: Pool) {}
-
-  async ticketByKey(key: string): Promise<{ externalId: string; url: string | null } | undefined> {
-    const res = await this.pool.query<{ external_id: string; url: string | null }>(
-      `select external_id, url from tickets where idempotency_key = $1`,
-      [key],
-    );
-    const r = res.rows[0];
-    return r ? { externalId: r.external_id, url: r.url } : undefined;
-  }
-
-  async saveTicket(t: {
-    rolloutId: string;
-    kind: string;
-    externalId: string;
-    url: string | null;
-    key: string;
-  }): Promise<void> {
-    await this.pool.query(
-      `insert into tickets (rollout_id, itsm_kind, external_id, url, status, idempotency_key)
-       values ($1, $2, $3, $4, 'open', $5) on conflict (idempotency_key) do nothing`,
-      [t.rolloutId, t.kind, t.externalId, t.url, t.key],
-    );
-  }
-
-  async setTicketStatus(externalId: string, status: string): Promise<void> {
-    await this.pool.query(
-      `update tickets set status = $2, updated_at = now() where external_id = $1`,
-      [externalId, status],
-    );
-  }
 
   async saveApproval(a: {
     rolloutId: string;
@@ -68,4 +38,40 @@ export class RecordsRepository {
       via: r.decided_via,
     }));
   }
+
+  /** Every decision with its id, reason and time: what a ticket's work notes record. */
+  async decisions(rolloutId: string): Promise<Decision[]> {
+    const res = await this.pool.query<{
+      id: string;
+      decision: string;
+      decided_by: string;
+      decided_via: string;
+      reason: string | null;
+      defer_until: Date | null;
+      decided_at: Date;
+    }>(
+      `select id, decision, decided_by, decided_via, reason, defer_until, decided_at
+       from approvals where rollout_id = $1 order by id`,
+      [rolloutId],
+    );
+    return res.rows.map((r) => ({
+      id: r.id,
+      decision: r.decision,
+      decidedBy: r.decided_by,
+      via: r.decided_via,
+      reason: r.reason,
+      deferUntil: r.defer_until,
+      decidedAt: r.decided_at,
+    }));
+  }
+}
+
+export interface Decision {
+  id: string;
+  decision: string;
+  decidedBy: string;
+  via: string;
+  reason: string | null;
+  deferUntil: Date | null;
+  decidedAt: Date;
 }

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
@@ -11,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { TicketEvent } from '../activities/tickets.js';
 import { isAuthorisedApprover } from '../domain/approvers.js';
 import type { PolicyDocument } from '../domain/policy/schema.js';
 import { approvalGate } from './approval-gate.js';
@@ -31,6 +33,12 @@ import { runRing } from './ring.js';
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 10 },
+});
+// The ticket follows the rollout, but an ITSM outage never stops patching: a sync that
+// keeps failing is given up and the next one makes up for it.
+const itsm = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 12 },
 });
 // Scanning a whole client waits on the RMM; it heartbeats while it polls.
 const long = proxyActivities<Activities>({
@@ -156,17 +164,28 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
       idempotencyKey: `${wf}:phase:${phase}:${state.ringIndex}`,
     });
   };
+  const syncTicket = async (event: TicketEvent) => {
+    if (!state.ticketId || !patched('ticket-follows-rollout')) return;
+    try {
+      await itsm.syncTicket({ rolloutId, clientId, event, tickets: state.settings?.tickets });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+    }
+  };
   const end = async (phase: RolloutPhase, note: string) => {
     await CancellationScope.nonCancellable(async () => {
       await setPhase(phase, note);
+      const follows = !!state.ticketId && patched('ticket-follows-rollout');
       await acts.finishRollout({
         rolloutId,
         clientId,
         phase,
         note,
         ticketId: state.ticketId,
+        ticketFollows: follows,
         idempotencyKey: `${wf}:finish`,
       });
+      if (follows) await syncTicket({ kind: 'end', phase, note });
     });
     return state;
   };
@@ -188,7 +207,12 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
       skipped: 0,
     }));
     state.ticketId = (
-      await acts.openTicket({ rolloutId, clientId, idempotencyKey: `${wf}:ticket` })
+      await acts.openTicket({
+        rolloutId,
+        clientId,
+        idempotencyKey: `${wf}:ticket`,
+        settings: plan.settings,
+      })
     ).ticketId;
     if (plan.ringSizes.every((n) => n === 0)) return end('completed', 'nothing to deploy');
     if (plan.needsApproval) {
@@ -197,14 +221,19 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
       if (decision.decision === 'reject')
         return end('rejected', `rejected by ${decision.decidedBy}`);
     }
+    await syncTicket({ kind: 'decided', auto: !plan.needsApproval });
   }
 
   const settings = state.settings;
   if (!settings) throw ApplicationFailure.nonRetryable('rollout has no settings', 'INVALID_STATE');
   for (; state.ringIndex < settings.rings.length; state.ringIndex++) {
     const ring = settings.rings[state.ringIndex]!;
-    if (state.phase !== 'deploying') await setPhase('deploying', ring.name);
+    if (state.phase !== 'deploying') {
+      await setPhase('deploying', ring.name);
+      await syncTicket({ kind: 'ring_started', ring: ring.name });
+    }
     const outcome = await runRing(rolloutId, state);
+    if (outcome === 'done') await syncTicket({ kind: 'ring_done', ring: ring.name });
     if (outcome === 'continue_as_new') {
       await condition(allHandlersFinished);
       return continueAsNew<typeof patchCycle>({ ...input, state });

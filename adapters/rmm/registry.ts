@@ -1,33 +1,59 @@
+import { z } from 'zod';
+import { AdapterRegistry, defineAdapter, type AdapterDeps } from '../kit.js';
 import { createSimulator } from './simulator/index.js';
 import { RmmError, type RmmAdapter } from './types.js';
 
+const json = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected JSON, e.g. {"seed":7,"devicesPerClient":50}',
+    });
+    return z.NEVER;
+  }
+});
+
 /**
- * Which RMM adapters exist. Each factory validates its own config (zod) and throws
- * `CONFIG_INVALID` naming the bad field. Adding a vendor is one line here.
+ * Every RMM adapter patchops can drive. Adding a vendor is one folder and one line here;
+ * configuration (PATCHOPS_RMM), doctor and the README's table all read this list.
  */
-const FACTORIES: Readonly<Record<string, (config: unknown) => RmmAdapter>> = {
-  // `statePath` is where the simulated RMM keeps its memory (so it survives a worker restart).
-  simulator: (config) => {
-    const { statePath, ...options } = (config ?? {}) as Record<string, unknown>;
-    return createSimulator(options, typeof statePath === 'string' ? { statePath } : {});
-  },
-};
+export const rmmRegistry = new AdapterRegistry<RmmAdapter>(
+  'RMM',
+  'PATCHOPS_RMM',
+  [
+    defineAdapter({
+      kind: 'simulator',
+      vendor: 'patchops simulator',
+      summary: 'a virtual fleet with realistic patches, latency and failures (the default)',
+      env: [
+        {
+          name: 'PATCHOPS_RMM_CONFIG',
+          description:
+            'JSON settings of the simulator, e.g. {"clients":3,"devicesPerClient":100,"seed":7}',
+        },
+      ],
+      settings: z
+        .object({ PATCHOPS_RMM_CONFIG: json.optional() })
+        .transform((e) => (e.PATCHOPS_RMM_CONFIG ?? {}) as Record<string, unknown>),
+      // `statePath` is where the simulated RMM keeps its memory (so it survives a worker restart).
+      create: (settings) => {
+        const { statePath, ...options } = settings;
+        return createSimulator(options, typeof statePath === 'string' ? { statePath } : {});
+      },
+    }),
+  ],
+  (code, message) => new RmmError(code, message),
+);
 
-/** The kinds `createRmm` accepts, in a stable order for messages and `--help`. */
-export const RMM_KINDS: readonly string[] = Object.keys(FACTORIES).sort();
+/** The kinds PATCHOPS_RMM accepts, in a stable order for messages and `--help`. */
+export const RMM_KINDS: readonly string[] = rmmRegistry.kinds;
 
 /**
- * Builds the configured RMM adapter. An unknown kind is a set-up mistake, so it fails
+ * Builds an RMM adapter from settings. An unknown kind is a set-up mistake, so it fails
  * loudly with `UNKNOWN_ADAPTER` and the list of known kinds instead of returning nothing.
  */
-export function createRmm(kind: string, config: unknown): RmmAdapter {
-  // hasOwn, so "toString" and friends from Object.prototype are not mistaken for kinds.
-  const factory = Object.hasOwn(FACTORIES, kind) ? FACTORIES[kind] : undefined;
-  if (!factory) {
-    throw new RmmError(
-      'UNKNOWN_ADAPTER',
-      `Unknown RMM adapter "${kind}". Known kinds: ${RMM_KINDS.join(', ')} (set PATCHOPS_RMM to one of them)`,
-    );
-  }
-  return factory(config);
+export function createRmm(kind: string, settings: unknown, deps: AdapterDeps): RmmAdapter {
+  return rmmRegistry.create(kind, settings, deps);
 }

@@ -18,6 +18,13 @@ export interface RmmAdapter {
    */
   testConnection(): Promise<ConnectionCheck>;
 
+  /**
+   * Optional further checks for `patchops doctor` once the connection works: per host
+   * reachability and host keys (SSH), whether the vendor's own patch policy would approve
+   * or install on its own (NinjaOne, Tactical RMM). One line per finding.
+   */
+  diagnose?(): Promise<Diagnosis[]>;
+
   /** Every client (organisation) the configured credentials can see, in a stable order. */
   listClients(): Promise<Client[]>;
 
@@ -55,7 +62,12 @@ export interface RmmAdapter {
    * key with different arguments throws `IDEMPOTENCY_CONFLICT`. Throws `DEVICE_OFFLINE`
    * when the device cannot receive the job now (retry later or skip it).
    */
-  deploy(deviceId: string, patchIds: string[], idempotencyKey: string): Promise<{ jobId: string }>;
+  deploy(
+    deviceId: string,
+    patchIds: string[],
+    idempotencyKey: string,
+    hints?: RetryHints,
+  ): Promise<{ jobId: string }>;
 
   /**
    * Progress and per-patch results of a job started by `deploy`, `reboot`, `uninstall` or a
@@ -68,7 +80,7 @@ export interface RmmAdapter {
    * Restarts a device, completing installs that were `pending_reboot`; the finished job
    * lists those patches as `installed`. Idempotent per key, like `deploy`.
    */
-  reboot(deviceId: string, idempotencyKey: string): Promise<{ jobId: string }>;
+  reboot(deviceId: string, idempotencyKey: string, hints?: RetryHints): Promise<{ jobId: string }>;
 
   /**
    * Asks the device's logged-on user to reboot now. With `allowDefer: false` the reboot is
@@ -98,10 +110,33 @@ export interface RmmAdapter {
     deviceId: string,
     patchIds: string[],
     idempotencyKey: string,
+    hints?: RetryHints,
   ): Promise<{ jobId: string }>;
 
   /** Whether the device's agent is reachable now. Throws `DEVICE_NOT_FOUND`. */
   isOnline(deviceId: string): Promise<boolean>;
+}
+
+/**
+ * What the caller knows about earlier attempts with the same idempotency key. Vendors
+ * without an idempotency key of their own (NinjaOne, Tactical RMM) use it to look at the
+ * device's activities or update states before acting again, so a write whose outcome was
+ * unknown (a timeout, a crashed worker) is never blindly repeated. Adapters that keep the
+ * key themselves (simulator, SSH job records on the host) may ignore it.
+ */
+export interface RetryHints {
+  /** An earlier attempt with this key may have reached the RMM. */
+  recheck: boolean;
+  /** When the first attempt with this key started (ISO 8601): look for its traces since then. */
+  since: string;
+}
+
+/** One line of `patchops doctor` below an adapter's own line. */
+export interface Diagnosis {
+  /** What the line is about, e.g. a host name or "patch-policy". */
+  part: string;
+  state: 'ok' | 'warn' | 'down';
+  detail: string;
 }
 
 export type ConnectionCheck = { ok: true; detail: string } | { ok: false; detail: string };

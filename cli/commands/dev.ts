@@ -93,19 +93,23 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     cleanups.push(() => pool.end());
     const store = createStore(pool);
     // The demo fleet has realistic scan and install latency unless PATCHOPS_RMM_CONFIG says otherwise.
-    const rmmConfig = config.adapters.rmmConfig;
+    const rmm = config.adapters.rmm;
     const usingDefaults =
-      config.adapters.rmm === 'simulator' && Object.keys(rmmConfig ?? {}).length === 0;
+      rmm.kind === 'simulator' &&
+      Object.keys((rmm.settings as object | undefined) ?? {}).length === 0;
     const deps = buildActivityDeps(
       usingDefaults
-        ? { ...config, adapters: { ...config.adapters, rmmConfig: DEMO_SIMULATOR } }
+        ? {
+            ...config,
+            adapters: { ...config.adapters, rmm: { kind: 'simulator', settings: DEMO_SIMULATOR } },
+          }
         : config,
       store,
       log,
     );
     // The demo policy has no maintenance windows, so an offline simulated device would wait
     // the production default (1 h) between retries and the demo would hang on it.
-    if (config.adapters.rmm === 'simulator')
+    if (rmm.kind === 'simulator')
       deps.timing = { ...deps.timing, offlineRetryMs: DEMO_OFFLINE_RETRY_MS };
     const connection = await connectWorker(config, target, log);
     cleanups.push(() => connection.close());

@@ -6,6 +6,12 @@ import { pendingMigrations } from '../../store/migrate.js';
 import { redactUrl } from '../logger.js';
 import { checkSlackScopes } from '../../bot/slack/scopes.js';
 import { slackWebClient } from '../../bot/slack/notifier.js';
+import { pino } from 'pino';
+import { createItsm } from '../../adapters/itsm/registry.js';
+import type { ItsmAdapter } from '../../adapters/itsm/types.js';
+import { adapterDeps } from '../../adapters/kit.js';
+import { createRmm } from '../../adapters/rmm/registry.js';
+import type { RmmAdapter } from '../../adapters/rmm/types.js';
 
 export type CheckState = 'ok' | 'down' | 'warn';
 
@@ -104,16 +110,7 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
     }
   }
 
-  results.push({
-    part: `rmm:${config.adapters.rmm}`,
-    state: 'ok',
-    detail: 'built-in simulator, nothing to reach',
-  });
-  results.push({
-    part: `itsm:${config.adapters.itsm}`,
-    state: 'ok',
-    detail: 'log-only ITSM, nothing to reach',
-  });
+  results.push(...(await adapterChecks(config)));
   results.push(await slackCheck(config));
   if (config.chat.teams)
     results.push({
@@ -124,6 +121,43 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
         : `app ${config.chat.teams.appId} (${config.chat.teams.appType}); tokens are checked when the bot starts`,
     });
   return results;
+}
+
+/**
+ * The configured RMM and ITSM, each built from its registry entry and asked
+ * `testConnection()`; an adapter with more to say (per host, the vendor's own patch
+ * policy) adds lines through `diagnose()`.
+ */
+async function adapterChecks(config: Config): Promise<CheckResult[]> {
+  const deps = adapterDeps(pino({ level: 'silent' }), config.dataDir);
+  const families = [
+    {
+      family: 'rmm',
+      choice: config.adapters.rmm,
+      build: () => createRmm(config.adapters.rmm.kind, config.adapters.rmm.settings, deps),
+    },
+    {
+      family: 'itsm',
+      choice: config.adapters.itsm,
+      build: () => createItsm(config.adapters.itsm.kind, config.adapters.itsm.settings, deps),
+    },
+  ];
+  const out: CheckResult[] = [];
+  for (const { family, choice, build } of families) {
+    const part = `${family}:${choice.kind}`;
+    try {
+      const adapter: RmmAdapter | ItsmAdapter = build();
+      const r = await withTimeout(adapter.testConnection(), 20_000, 'testConnection');
+      out.push({ part, state: r.ok ? 'ok' : 'down', detail: r.detail });
+      if (r.ok && adapter.diagnose) {
+        for (const d of await withTimeout(adapter.diagnose(), 60_000, 'diagnose'))
+          out.push({ part: `${part}:${d.part}`, state: d.state, detail: d.detail });
+      }
+    } catch (err) {
+      out.push({ part, state: 'down', detail: message(err) });
+    }
+  }
+  return out;
 }
 
 async function slackCheck(config: Config): Promise<CheckResult> {

@@ -106,6 +106,7 @@ export function effectivePolicy(
     approvers: nearest('approvers'),
     approvalTimeout: nearest('approvalTimeout'),
     emergency: nearest('emergency'),
+    tickets: nearest('tickets'),
   };
   return { policy, chain };
 }
@@ -128,6 +129,7 @@ function withDefaults(global: PolicyDocument | undefined): ResolvedPolicy {
     approvers: global.approvers ?? d.approvers,
     approvalTimeout: global.approvalTimeout ?? d.approvalTimeout,
     emergency: global.emergency ?? d.emergency,
+    tickets: global.tickets ?? d.tickets,
   };
 }
 

@@ -70,4 +70,6 @@ export const DEFAULT_GLOBAL_POLICY: ResolvedPolicy = deepFreeze({
   approvers: {},
   approvalTimeout: { after: 2 * DAY, remindEvery: 12 * HOUR, outcome: 'reject' },
   emergency: { approvalTimeout: 4 * HOUR, soak: 30 * MINUTE, bypassWindows: false },
+  // Tickets go where the ITSM's own settings say; no incident unless a policy asks.
+  tickets: { incidentOnFailure: false },
 });

@@ -181,6 +181,39 @@ export const emergencySchema = z
   .strict();
 export type EmergencyPolicy = z.output<typeof emergencySchema>;
 
+/**
+ * How the client's tickets are kept: where they go in the configured ITSM (each adapter
+ * reads the fields it understands) and whether a halted rollout raises an incident.
+ */
+export const ticketsSchema = z
+  .object({
+    incidentOnFailure: z.boolean().default(false),
+    /** ServiceNow assignment group (name or sys_id). */
+    assignmentGroup: z.string().trim().min(1).max(200).optional(),
+    /** Jira project key. */
+    project: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]{1,49}$/, { message: 'expected a Jira project key like "OPS"' })
+      .optional(),
+    /** GitHub repository. */
+    repo: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, {
+        message: 'expected a GitHub repository as "owner/name"',
+      })
+      .optional(),
+    labels: z
+      .array(
+        z
+          .string()
+          .regex(/^[^\s,]{1,50}$/, { message: 'a label has no spaces or commas (≤ 50 characters)' }),
+      )
+      .max(20)
+      .optional(),
+  })
+  .strict();
+export type TicketsPolicy = z.output<typeof ticketsSchema>;
+
 // ---- the document ----------------------------------------------------------------------
 
 export const policySchema = z
@@ -196,6 +229,7 @@ export const policySchema = z
     approvers: approversSchema.optional(),
     approvalTimeout: approvalTimeoutSchema.optional(),
     emergency: emergencySchema.optional(),
+    tickets: ticketsSchema.optional(),
   })
   .strict();
 
@@ -216,6 +250,7 @@ const SECTIONS: Record<PolicySection, true> = {
   approvers: true,
   approvalTimeout: true,
   emergency: true,
+  tickets: true,
 };
 /** Every overridable section, in document order. */
 export const POLICY_SECTIONS = Object.keys(SECTIONS) as PolicySection[];
