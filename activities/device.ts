@@ -1,6 +1,6 @@
 import { Context, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { RmmError } from '../adapters/rmm/types.js';
+import { RmmError, type RetryHints } from '../adapters/rmm/types.js';
 import type { DeviceOverrides } from '../domain/rollout-settings.js';
 import type { RolloutDeviceStatus } from '../store/index.js';
 import type { DeviceRolloutResult } from '../workflows/device-rollout.js';
@@ -20,6 +20,21 @@ function rethrow(err: unknown): never {
 }
 
 export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) {
+  /** One RMM write per key: claimed first, its job id kept, looked for again on a retry. */
+  const once = async (
+    key: string,
+    what: string,
+    write: (hints: RetryHints) => Promise<{ jobId: string }>,
+  ): Promise<{ jobId: string }> => {
+    const claim = await store.claims.claim(key, what);
+    if (claim.state === 'done' && claim.result) return { jobId: claim.result };
+    const r = await write({
+      recheck: claim.state !== 'new',
+      since: claim.since.toISOString(),
+    }).catch(rethrow);
+    await store.claims.complete(key, r.jobId);
+    return r;
+  };
   return {
     /**
      * The device's time zone (its own, else its site's), its site's, the patches planned
@@ -84,13 +99,19 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
       });
     },
 
-    /** Starts the install job; the RMM de-duplicates by key, so a retry never installs twice. */
+    /**
+     * Starts the install job once per key. The claim tells a retry that an earlier attempt
+     * may have reached the RMM, so adapters without an idempotency key of their own look
+     * at the device's activities or update states before installing again.
+     */
     async deployPatches(a: {
       deviceId: string;
       patchIds: string[];
       idempotencyKey: string;
     }): Promise<{ jobId: string }> {
-      return rmm.deploy(a.deviceId, a.patchIds, a.idempotencyKey).catch(rethrow);
+      return once(a.idempotencyKey, 'rmm.deploy', (hints) =>
+        rmm.deploy(a.deviceId, a.patchIds, a.idempotencyKey, hints),
+      );
     },
 
     /** Asks the logged-on user to reboot (or forces it when deferral is not allowed). */
@@ -142,7 +163,9 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
       const patches = await store.inventory.patches(a.patchIds);
       const removable = patches.filter((p) => p.uninstallable).map((p) => p.id);
       if (!removable.length) return { jobId: undefined, removable };
-      const { jobId } = await rmm.uninstall(a.deviceId, removable, a.idempotencyKey).catch(rethrow);
+      const { jobId } = await once(a.idempotencyKey, 'rmm.uninstall', (hints) =>
+        rmm.uninstall(a.deviceId, removable, a.idempotencyKey, hints),
+      );
       return { jobId, removable };
     },
 

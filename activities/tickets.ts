@@ -45,10 +45,10 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
     what: string,
     write: (opts: { key: string; recheck: boolean }) => Promise<void>,
   ): Promise<void> => {
-    const claim = await store.tickets.claimUpdate(rolloutId, key, what);
-    if (claim === 'done') return;
-    await write({ key, recheck: claim === 'recheck' }).catch(rethrow);
-    await store.tickets.completeUpdate(key);
+    const claim = await store.claims.claim(key, what, rolloutId);
+    if (claim.state === 'done') return;
+    await write({ key, recheck: claim.state === 'recheck' }).catch(rethrow);
+    await store.claims.complete(key);
   };
 
   const draftFor = async (
@@ -86,13 +86,13 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
     for (const d of decisions) {
       const until = d.deferUntil ? ` until ${d.deferUntil.toISOString()}` : '';
       const text = `${d.decision} by ${d.decidedBy} at ${d.decidedAt.toISOString()}${until}${d.reason ? `: ${d.reason}` : ''}`;
-      await once(rolloutId, `${rolloutId}:ticket:decision:${d.id}`, 'decision', (o) =>
+      await once(rolloutId, `${rolloutId}:ticket:decision:${d.id}`, 'ticket.note', (o) =>
         itsm.comment(ref(change), `patchops: ${text}`, o),
       );
     }
     const approved = decisions.find((d) => d.decision === 'approve');
     if (!auto && !approved) return;
-    await once(rolloutId, `${rolloutId}:ticket:stage:approved`, 'approved', async (o) => {
+    await once(rolloutId, `${rolloutId}:ticket:stage:approved`, 'ticket.advance', async (o) => {
       await itsm.advance(
         ref(change),
         'approved',
@@ -108,7 +108,7 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
   const syncRings = async (rolloutId: string, change: TicketRow) => {
     for (const r of await store.rollouts.ringCounts(rolloutId)) {
       if (!ringSettled(r)) continue;
-      await once(rolloutId, `${rolloutId}:ticket:ring:${r.ring}`, 'ring', (o) =>
+      await once(rolloutId, `${rolloutId}:ticket:ring:${r.ring}`, 'ticket.note', (o) =>
         itsm.comment(ref(change), `patchops: ${ringNote(r)}`, o),
       );
     }
@@ -123,7 +123,7 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
   ) => {
     if (end.phase === 'halted' && tickets?.incidentOnFailure) {
       const key = `${rolloutId}:ticket:incident`;
-      await once(rolloutId, key, 'incident', async (o) => {
+      await once(rolloutId, key, 'ticket.incident', async (o) => {
         const incident = await itsm.openIncident(
           ref(change),
           {
@@ -147,7 +147,7 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
     }
     const { tally } = await store.tickets.facts(rolloutId, 0);
     const closure = closureFor(end.phase, tally, end.note);
-    await once(rolloutId, `${rolloutId}:ticket:close`, 'close', async (o) => {
+    await once(rolloutId, `${rolloutId}:ticket:close`, 'ticket.close', async (o) => {
       await itsm.close(ref(change), closure, o);
       await store.tickets.setState(change.kind, change.externalId, {
         status: closure.code === 'cancelled' ? 'cancelled' : 'closed',
@@ -168,9 +168,9 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
       const existing = await store.tickets.byKey(a.idempotencyKey);
       if (existing) return { ticketId: existing.externalId };
       const draft = await draftFor(a.rolloutId, a.clientId, a.settings, a.emergency ?? false);
-      const claim = await store.tickets.claimUpdate(a.rolloutId, a.idempotencyKey, 'open');
+      const claim = await store.claims.claim(a.idempotencyKey, 'ticket.open', a.rolloutId);
       const t = await itsm
-        .open(draft, { key: a.idempotencyKey, recheck: claim !== 'new' })
+        .open(draft, { key: a.idempotencyKey, recheck: claim.state !== 'new' })
         .catch(rethrow);
       await store.tickets.save({
         rolloutId: a.rolloutId,
@@ -179,7 +179,7 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
         ...t,
         key: a.idempotencyKey,
       });
-      await store.tickets.completeUpdate(a.idempotencyKey);
+      await store.claims.complete(a.idempotencyKey, t.externalId);
       return { ticketId: t.externalId };
     },
 
@@ -202,7 +202,7 @@ export function ticketKeeper({ store, itsm, log }: ActivityDeps) {
         await once(
           a.rolloutId,
           `${a.rolloutId}:ticket:stage:implementing`,
-          'implementing',
+          'ticket.advance',
           async (o) => {
             await itsm.advance(ref(change), 'implementing', `Deploying ring ${e.ring}.`, o);
             await store.tickets.setState(change.kind, change.externalId, { stage: 'implementing' });

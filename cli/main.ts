@@ -8,6 +8,7 @@ import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerTeamsCommands } from './commands/teams-package.js';
 import { runBot } from './commands/bot.js';
 import { formatDoctor, runDoctor } from './commands/doctor.js';
+import { adapterTable } from './commands/adapters.js';
 import { runMigrate } from './commands/migrate.js';
 import { runWorker } from './commands/worker.js';
 import { PROJECT_ROOT } from './runtime.js';
@@ -80,6 +81,13 @@ program
     const results = await runDoctor(config);
     process.stdout.write(`${formatDoctor(results)}\n`);
     if (results.some((r) => r.state === 'down')) process.exitCode = 1;
+  });
+
+program
+  .command('adapters')
+  .description('list the RMM and ITSM adapters and the variables each reads (Markdown)')
+  .action(() => {
+    process.stdout.write(`${adapterTable()}\n`);
   });
 
 program

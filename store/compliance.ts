@@ -79,20 +79,28 @@ export class ComplianceRepository {
 
   async recentRollouts(
     limit = 20,
-  ): Promise<Array<{ id: string; clientId: string; status: string; createdAt: Date }>> {
+  ): Promise<
+    Array<{ id: string; clientId: string; status: string; createdAt: Date; ticket: string | null }>
+  > {
     const res = await this.pool.query<{
       id: string;
       client_id: string;
       status: string;
       created_at: Date;
-    }>(`select id, client_id, status, created_at from rollouts order by created_at desc limit $1`, [
-      limit,
-    ]);
+      ticket: string | null;
+    }>(
+      `select r.id, r.client_id, r.status, r.created_at,
+              (select coalesce(t.number, t.external_id) from tickets t
+               where t.rollout_id = r.id and t.role = 'change' order by t.id limit 1) as ticket
+       from rollouts r order by r.created_at desc limit $1`,
+      [limit],
+    );
     return res.rows.map((r) => ({
       id: r.id,
       clientId: r.client_id,
       status: r.status,
       createdAt: r.created_at,
+      ticket: r.ticket,
     }));
   }
 }

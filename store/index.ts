@@ -6,6 +6,7 @@ import { InventoryRepository } from './inventory.js';
 import { RecordsRepository } from './records.js';
 import { RolloutRepository } from './rollouts.js';
 import { TicketRepository } from './tickets.js';
+import { ClaimRepository } from './claims.js';
 import type { Pool } from './pool.js';
 
 export type { Pool } from './pool.js';
@@ -17,7 +18,8 @@ export { RecordsRepository } from './records.js';
 export { ComplianceRepository, type ComplianceRow } from './compliance.js';
 export * from './chat.js';
 export * from './cards.js';
-export { TicketRepository, type TicketRow } from './tickets.js';
+export { TicketRepository, type TicketRow, type TicketFacts } from './tickets.js';
+export { ClaimRepository, type Claim } from './claims.js';
 
 /** Every repository over one pool; activities receive this, never a raw pool. */
 export interface Store {
@@ -30,6 +32,7 @@ export interface Store {
   chat: ChatRepository;
   cards: CardRepository;
   tickets: TicketRepository;
+  claims: ClaimRepository;
 }
 
 export function createStore(pool: Pool): Store {
@@ -43,5 +46,6 @@ export function createStore(pool: Pool): Store {
     chat: new ChatRepository(pool),
     cards: new CardRepository(pool),
     tickets: new TicketRepository(pool),
+    claims: new ClaimRepository(pool),
   };
 }

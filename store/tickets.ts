@@ -45,8 +45,8 @@ export interface TicketFacts {
 const COLUMNS = 'rollout_id, itsm_kind, role, external_id, number, url, status, stage';
 
 /**
- * The tickets of each rollout and the updates made on them. Updates are claimed before
- * the ITSM is called and completed after, so a retry knows whether to look first.
+ * The tickets of each rollout (changes and incidents) and what they list. Updates made on
+ * them are claimed in claims.ts.
  */
 export class TicketRepository {
   constructor(private readonly pool: Pool) {}
@@ -86,32 +86,6 @@ export class TicketRepository {
        where itsm_kind = $1 and external_id = $2`,
       [kind, externalId, change.status ?? null, change.stage ?? null],
     );
-  }
-
-  /**
-   * Claims one update. `done` when an earlier attempt finished it (skip it); `recheck`
-   * when an earlier attempt claimed it and may have reached the ITSM.
-   */
-  async claimUpdate(
-    rolloutId: string,
-    key: string,
-    what: string,
-  ): Promise<'new' | 'recheck' | 'done'> {
-    const res = await this.pool.query<{ done: boolean; attempts: number }>(
-      `insert into ticket_updates (idempotency_key, rollout_id, what) values ($1, $2, $3)
-       on conflict (idempotency_key) do update set attempts = ticket_updates.attempts + 1
-       returning done_at is not null as done, attempts`,
-      [key, rolloutId, what],
-    );
-    const r = res.rows[0]!;
-    if (r.done) return 'done';
-    return r.attempts > 1 ? 'recheck' : 'new';
-  }
-
-  async completeUpdate(key: string): Promise<void> {
-    await this.pool.query(`update ticket_updates set done_at = now() where idempotency_key = $1`, [
-      key,
-    ]);
   }
 
   /**
@@ -165,14 +139,5 @@ export class TicketRepository {
         rolledBack: byState.rolled_back ?? 0,
       },
     };
-  }
-
-  /** Keys of the rollout's finished updates. */
-  async doneUpdates(rolloutId: string): Promise<Set<string>> {
-    const res = await this.pool.query<{ idempotency_key: string }>(
-      `select idempotency_key from ticket_updates where rollout_id = $1 and done_at is not null`,
-      [rolloutId],
-    );
-    return new Set(res.rows.map((r) => r.idempotency_key));
   }
 }

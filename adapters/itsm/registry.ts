@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { AdapterRegistry, defineAdapter, type AdapterDeps } from '../kit.js';
 import { createLogItsm } from './log.js';
+import { servicenowDefinition } from './servicenow/index.js';
+import { githubDefinition } from './github/index.js';
+import { jiraDefinition } from './jira/index.js';
 import { ItsmError, type ItsmAdapter } from './types.js';
 
 /**
@@ -19,6 +22,9 @@ export const itsmRegistry = new AdapterRegistry<ItsmAdapter>(
       settings: z.object({}),
       create: (_settings, deps) => createLogItsm(deps.log),
     }),
+    servicenowDefinition,
+    githubDefinition,
+    jiraDefinition,
   ],
   (code, message) => new ItsmError(code, message),
 );

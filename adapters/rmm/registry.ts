@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AdapterRegistry, defineAdapter, type AdapterDeps } from '../kit.js';
 import { createSimulator } from './simulator/index.js';
+import { tacticalrmmDefinition } from './tacticalrmm/index.js';
+import { ninjaoneDefinition } from './ninjaone/index.js';
 import { RmmError, type RmmAdapter } from './types.js';
 
 const json = z.string().transform((text, ctx) => {
@@ -43,6 +45,8 @@ export const rmmRegistry = new AdapterRegistry<RmmAdapter>(
         return createSimulator(options, typeof statePath === 'string' ? { statePath } : {});
       },
     }),
+    ninjaoneDefinition,
+    tacticalrmmDefinition,
   ],
   (code, message) => new RmmError(code, message),
 );

@@ -180,13 +180,16 @@ export function registerLifecycleCommands(program: Command, config: GetConfig): 
           client.workflow.getHandle(id).query(progressQuery),
         );
         out(formatProgress(p));
+        const tickets = await withStore(config(), (s) => s.tickets.ofRollout(id));
+        for (const t of tickets)
+          out(`${t.role} ${t.number} (${t.kind}, ${t.status})${t.url ? ` ${t.url}` : ''}`);
         return;
       }
       const rows = await withStore(config(), (s) => s.compliance.recentRollouts());
       out(
         table(
-          ['rollout', 'client', 'status', 'created'],
-          rows.map((r) => [r.id, r.clientId, r.status, r.createdAt.toISOString()]),
+          ['rollout', 'client', 'status', 'ticket', 'created'],
+          rows.map((r) => [r.id, r.clientId, r.status, r.ticket ?? '—', r.createdAt.toISOString()]),
         ),
       );
     });

@@ -7,22 +7,24 @@ ALTER TABLE tickets ADD COLUMN number text;
 ALTER TABLE tickets ADD COLUMN stage text;
 CREATE INDEX tickets_rollout_idx ON tickets (rollout_id);
 
--- Each note, state move, incident or close made on a ticket, once: claimed before the ITSM
--- is called and completed after. A claim without `done_at` means an earlier attempt may
--- have reached the ITSM, so the adapter looks before writing again.
-CREATE TABLE ticket_updates (
+-- Each write patchops makes in another system (a ticket's note, state move, incident or
+-- close; an RMM deploy or uninstall), once: claimed before the call and completed after,
+-- with what it returned (a job id). A claim without `done_at` means an earlier attempt
+-- may have reached the other system, so the adapter looks there before writing again.
+CREATE TABLE external_writes (
   idempotency_key  text PRIMARY KEY,
-  rollout_id       text NOT NULL REFERENCES rollouts(id),
+  rollout_id       text,
   what             text NOT NULL,
   claimed_at       timestamptz NOT NULL DEFAULT now(),
   attempts         integer NOT NULL DEFAULT 1,
+  result           text,
   done_at          timestamptz
 );
-CREATE INDEX ticket_updates_rollout_idx ON ticket_updates (rollout_id);
+CREATE INDEX external_writes_rollout_idx ON external_writes (rollout_id);
 
 -- Down Migration
 
-DROP TABLE ticket_updates;
+DROP TABLE external_writes;
 DROP INDEX tickets_rollout_idx;
 ALTER TABLE tickets DROP COLUMN stage;
 ALTER TABLE tickets DROP COLUMN number;

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     assert.equal(c.temporal.taskQueue, 'patchops');
     assert.equal(c.temporal.devPort, 7233);
     assert.equal(c.dataDir, '/srv/patchops/.data');
-    assert.equal(c.adapters.rmm, 'simulator');
+    assert.deepEqual(c.adapters.rmm, { kind: 'simulator', settings: {} });
   });
 
   it('treats empty strings as unset', () => {
