@@ -128,7 +128,7 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
  * `testConnection()`; an adapter with more to say (per host, the vendor's own patch
  * policy) adds lines through `diagnose()`.
  */
-async function adapterChecks(config: Config): Promise<CheckResult[]> {
+export async function adapterChecks(config: Config): Promise<CheckResult[]> {
   const deps = adapterDeps(pino({ level: 'silent' }), config.dataDir);
   const families = [
     {
