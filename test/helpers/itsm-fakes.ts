@@ -32,6 +32,8 @@ export interface ItsmVendor {
   createPath: RegExp;
   /** The state a closed change shows. */
   closedState: RegExp;
+  /** The state a cancelled change shows (a rejected or cancelled rollout). */
+  cancelledState: RegExp;
 }
 
 /** Every ITSM adapter with a fake, for tests that run the same scenario on each. */
@@ -54,6 +56,7 @@ export const ITSM_FAKES: ItsmVendor[] = [
     }),
     createPath: /^\/api\/now\/table\/change_request$/,
     closedState: /^Closed$/,
+    cancelledState: /^Canceled$/,
   },
   {
     kind: 'jira',
@@ -75,6 +78,8 @@ export const ITSM_FAKES: ItsmVendor[] = [
     }),
     createPath: /^\/rest\/api\/3\/issue$/,
     closedState: /^Done$/,
+    // Jira's default workflow has no cancel step: Done, labelled patchops-close-cancelled.
+    cancelledState: /^Done$/,
   },
   {
     kind: 'github',
@@ -99,5 +104,6 @@ export const ITSM_FAKES: ItsmVendor[] = [
     }),
     createPath: /^\/repos\/[^/]+\/[^/]+\/issues$/,
     closedState: /^closed$/,
+    cancelledState: /^closed$/,
   },
 ];

@@ -108,6 +108,26 @@ for (const vendor of ITSM_FAKES) {
       assert.ok(rows[0]!.url, 'a link for cards and status');
     });
 
+    it('a rejection cancels the change, with the decision noted', async () => {
+      const state = await run('itsm-reject', { approval: 'needs_approval' }, async (h) => {
+        for (
+          let i = 0;
+          i < 200 && (await h.query(progressQuery)).phase !== 'awaiting_approval';
+          i++
+        )
+          await new Promise((r) => setTimeout(r, 100));
+        await h.executeUpdate(decideUpdate, {
+          args: [{ decision: 'reject', approver: { id: 'alice', via: 'cli' }, reason: 'freeze' }],
+        });
+      });
+      assert.equal(state.phase, 'rejected');
+      const [change, ...more] = mine('itsm-reject');
+      assert.ok(change && more.length === 0);
+      assert.match(change.state, vendor.cancelledState);
+      assert.match(change.comments.join('\n'), /reject by cli:alice .*freeze/);
+      assert.equal((await s.db.store.tickets.ofRollout('itsm-reject'))[0]?.status, 'cancelled');
+    });
+
     it('a 429 with Retry-After on the create is waited out: still one change', async () => {
       fake.fault({ method: 'POST', path: vendor.createPath, status: 429, retryAfterSeconds: 1 });
       const state = await run('itsm-429', { approval: 'auto' });
