@@ -1,23 +1,11 @@
 import { Context, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { RmmError, type RetryHints } from '../adapters/rmm/types.js';
+import type { RetryHints } from '../adapters/rmm/types.js';
 import type { DeviceOverrides } from '../domain/rollout-settings.js';
 import type { RolloutDeviceStatus } from '../store/index.js';
 import type { DeviceRolloutResult } from '../workflows/device-rollout.js';
+import { rethrow } from './failures.js';
 import type { ActivityDeps } from './index.js';
-
-/** Business failures the workflow must see at once, not retry. */
-function rethrow(err: unknown): never {
-  if (err instanceof RmmError && !err.retryable) {
-    throw ApplicationFailure.create({
-      type: err.code,
-      message: err.message,
-      nonRetryable: true,
-      cause: err,
-    });
-  }
-  throw err;
-}
 
 export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) {
   /** One RMM write per key: claimed first, its job id kept, looked for again on a retry. */

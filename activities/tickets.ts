@@ -1,22 +1,9 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { ItsmError, type TicketDraft, type TicketRef } from '../adapters/itsm/types.js';
+import type { TicketDraft, TicketRef } from '../adapters/itsm/types.js';
 import type { RolloutSettings, TicketSettings } from '../domain/rollout-settings.js';
 import { changeRisk, closureFor, plannedSpan, ringNote, ringSettled } from '../domain/tickets.js';
 import type { TicketRow } from '../store/index.js';
+import { rethrow } from './failures.js';
 import type { ActivityDeps } from './index.js';
-
-/** An ITSM refusal the workflow must see at once (bad credentials, a refused move), not retry. */
-function rethrow(err: unknown): never {
-  if (err instanceof ItsmError && !err.retryable) {
-    throw ApplicationFailure.create({
-      type: err.code,
-      message: err.message,
-      nonRetryable: true,
-      cause: err,
-    });
-  }
-  throw err;
-}
 
 /** What has happened to the rollout that its ticket should now say. */
 export type TicketEvent =

@@ -3,6 +3,7 @@ import { AdapterRegistry, defineAdapter, type AdapterDeps } from '../kit.js';
 import { createSimulator } from './simulator/index.js';
 import { tacticalrmmDefinition } from './tacticalrmm/index.js';
 import { ninjaoneDefinition } from './ninjaone/index.js';
+import { sshDefinition } from './ssh/index.js';
 import { RmmError, type RmmAdapter } from './types.js';
 
 const json = z.string().transform((text, ctx) => {
@@ -46,6 +47,7 @@ export const rmmRegistry = new AdapterRegistry<RmmAdapter>(
       },
     }),
     ninjaoneDefinition,
+    sshDefinition,
     tacticalrmmDefinition,
   ],
   (code, message) => new RmmError(code, message),

@@ -1,4 +1,5 @@
 import type { Fault, RecordedRequest } from '../fakes/http/server.js';
+import type { FakeTicket } from '../fakes/http/ticket-view.js';
 import { FAKE_GITHUB_TOKEN, startFakeGitHub } from '../fakes/github/index.js';
 import { FAKE_JIRA_EMAIL, FAKE_JIRA_TOKEN, startFakeJira } from '../fakes/jira/index.js';
 import { DEFAULT_USER, startFakeServiceNow } from '../fakes/servicenow/index.js';
@@ -9,16 +10,7 @@ export interface ItsmFake {
   fault(f: Fault): void;
   requests?: RecordedRequest[];
   close(): Promise<void>;
-  tickets(): Array<{
-    id: string;
-    number: string;
-    kind: 'change' | 'incident';
-    title: string;
-    state: string;
-    closeCode?: string;
-    comments: string[];
-    linkedTo?: string;
-  }>;
+  tickets(): FakeTicket[];
 }
 
 export interface ItsmVendor {

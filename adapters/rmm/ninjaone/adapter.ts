@@ -1,6 +1,6 @@
 import type { Client, Site } from '../../../domain/model.js';
 import type { AdapterDeps } from '../../kit.js';
-import { RmmError, type RmmAdapter } from '../types.js';
+import { RmmError, type Diagnosis, type RmmAdapter } from '../types.js';
 import { NinjaOneApi } from './api.js';
 import { toRmmError } from './errors.js';
 import {
@@ -14,6 +14,7 @@ import {
 import { deploy, readDeployJob, readRebootJob, reboot } from './jobs.js';
 import { toDevice } from './mapping.js';
 import { readDevicePatches } from './patches.js';
+import { checkPatchPolicy } from './policy.js';
 import { readScan, triggerScan } from './scans.js';
 import { NinjaOneSession, SCOPE } from './session.js';
 import type { NinjaOneSettings } from './settings.js';
@@ -25,6 +26,8 @@ const MAX_DEVICE_PAGE = 999;
 export interface NinjaOneAdapter extends RmmAdapter {
   readonly kind: 'ninjaone';
   readonly api: NinjaOneApi;
+  /** The patch-policy line of `patchops doctor` (see checkPatchPolicy); never throws. */
+  diagnose(): Promise<Diagnosis[]>;
   /**
    * Puts the device in NinjaOne maintenance mode until `end`, silencing its alerts while a
    * deploy reboots it. Patching itself stays enabled (maintenance can disable PATCHING too,
@@ -69,6 +72,26 @@ export function createNinjaOne(settings: NinjaOneSettings, deps: AdapterDeps): N
       } catch (err) {
         const e = toRmmError(err, 'CLIENT_NOT_FOUND', 'NinjaOne connection check');
         return { ok: false, detail: `${e.code}: ${http.redact(e.message)}` };
+      }
+    },
+
+    // Doctor's line below the connection. What the API cannot show (install schedule,
+    // reboot setting) still needs a person, so "unknown" is a warning too, not an ok.
+    async diagnose(): Promise<Diagnosis[]> {
+      try {
+        const c = await checkPatchPolicy(api);
+        return [
+          { part: 'patch-policy', state: c.status === 'ok' ? 'ok' : 'warn', detail: c.detail },
+        ];
+      } catch (err) {
+        const e = toRmmError(err, 'CLIENT_NOT_FOUND', 'NinjaOne patch policy check');
+        return [
+          {
+            part: 'patch-policy',
+            state: 'down',
+            detail: `could not sample pending patches: ${e.code}: ${http.redact(e.message)}`,
+          },
+        ];
       }
     },
 

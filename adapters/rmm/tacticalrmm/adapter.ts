@@ -1,8 +1,9 @@
 import type { AdapterDeps } from '../../kit.js';
-import { RmmError, type ConnectionCheck, type RmmAdapter } from '../types.js';
+import { RmmError, type ConnectionCheck, type Diagnosis, type RmmAdapter } from '../types.js';
 import { TacticalClient, VENDOR } from './client.js';
 import type { TacticalContext } from './context.js';
 import { deploy } from './deploy.js';
+import { diagnoseTactical } from './diagnose.js';
 import { decodeJob, deployStatus, rebootStatus, waitsForReboot } from './jobs.js';
 import { KeyLedger } from './ledger.js';
 import { listDevices } from './list-devices.js';
@@ -23,6 +24,8 @@ export interface TacticalRmm extends RmmAdapter {
    * client; each finding's `review.problems` says what to change (empty when fine).
    */
   checkPatchPolicy(target: PolicyTarget): Promise<PolicyFinding[]>;
+  /** Doctor's lines: patch policy of every client, site and agent, and the time zone; never throws. */
+  diagnose(): Promise<Diagnosis[]>;
 }
 
 /** Builds the adapter; nothing is called until a method is. */
@@ -73,6 +76,9 @@ export function createTacticalRmm(settings: TacticalSettings, deps: AdapterDeps)
         return { ok: false, detail: message };
       }
     },
+
+    // Doctor's lines below the connection: Tactical's own patch policy and the time zone.
+    diagnose: () => diagnoseTactical(api, settings.timeZone),
 
     listClients: async () => (await api.clients()).map(toClient),
 

@@ -3,6 +3,8 @@ import type { TacticalClient } from './client.js';
 import { reviewPatchPolicy, type PatchPolicyReview } from './policy.js';
 import type { WireClient, WireWinUpdatePolicy } from './wire.js';
 
+type WireAutomationPolicy = Awaited<ReturnType<TacticalClient['policies']>>[number];
+
 /** Where to look: one agent (exact), or a site's / client's assigned automation policies. */
 export type PolicyTarget = { agentId: string } | { siteId: string } | { clientId: string };
 
@@ -37,6 +39,18 @@ export async function checkPatchPolicy(
     ];
   }
   const [clients, policies] = await Promise.all([api.clients(), api.policies()]);
+  return judgePolicies(clients, policies, target);
+}
+
+/**
+ * The findings for a site or client from already fetched clients and automation policies,
+ * so a fleet-wide check (doctor) reads them once.
+ */
+export function judgePolicies(
+  clients: WireClient[],
+  policies: WireAutomationPolicy[],
+  target: { siteId: string } | { clientId: string },
+): PolicyFinding[] {
   const byId = new Map(policies.map((p) => [p.id, p]));
   const patchPolicyOf = (id: number | null): [string, WireWinUpdatePolicy] | undefined => {
     const p = id === null ? undefined : byId.get(id);

@@ -9,6 +9,7 @@
  * /rest/using-the-rest-api/rate-limits-for-the-rest-api and the recorded exchanges of
  * github.com/octokit/fixtures (add-labels-to-issue, paginate-issues).
  */
+import type { FakeTicket } from '../http/ticket-view.js';
 import {
   startFakeHttp,
   type FakeHttpServer,
@@ -42,18 +43,7 @@ export interface FakeGitHubOptions {
   app?: FakeApp;
 }
 
-/** The view shared by every ITSM fake, for the lead's end-to-end tests. */
-export interface FakeTicket {
-  id: string;
-  number: string;
-  kind: 'change' | 'incident';
-  title: string;
-  state: 'open' | 'closed';
-  closeCode?: string;
-  comments: string[];
-  correlation?: string;
-  linkedTo?: string;
-}
+export type { FakeTicket } from '../http/ticket-view.js';
 
 export interface FakeGitHub extends Omit<FakeHttpServer, 'url'> {
   url: string;

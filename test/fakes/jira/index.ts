@@ -6,6 +6,7 @@
  * RateLimit-Reason headers) and changelog CHANGE-2046 (the old /search answers 410 Gone).
  * Basic auth with e-mail + API token. Built on test/fakes/http/server.ts.
  */
+import type { FakeTicket } from '../http/ticket-view.js';
 import { startFakeHttp, type FakeHttpServer } from '../http/server.js';
 import { adfText } from './adf.js';
 import { jiraError } from './errors.js';
@@ -35,18 +36,7 @@ export interface FakeJiraOptions {
   searchLagMs?: number;
 }
 
-/** The view of tickets the e2e tests share across ITSM fakes. */
-export interface FakeTicket {
-  id: string;
-  number: string;
-  kind: 'change' | 'incident';
-  title: string;
-  state: string;
-  closeCode?: string;
-  comments: string[];
-  correlation?: string;
-  linkedTo?: string;
-}
+export type { FakeTicket } from '../http/ticket-view.js';
 
 export interface FakeJira extends Omit<FakeHttpServer, 'fault'> {
   fault: FakeHttpServer['fault'];

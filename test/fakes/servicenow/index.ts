@@ -11,6 +11,7 @@
  * platform-security/authentication/client-credentials-grant-workflow.md and the change
  * management pages named in model.ts. Error bodies: bodies.ts.
  */
+import type { FakeTicket } from '../http/ticket-view.js';
 import { randomBytes } from 'node:crypto';
 import {
   json,
@@ -39,23 +40,7 @@ export interface FakeServiceNowOptions {
   rateLimit?: { limit: number; windowMs?: number };
 }
 
-/** One ticket in a form every ITSM fake shares, for the lead's e2e tests. */
-export interface FakeTicket {
-  id: string;
-  number: string;
-  kind: 'change' | 'incident';
-  title: string;
-  /** The state's label, e.g. "Closed". */
-  state: string;
-  closeCode?: string;
-  /** Work notes, oldest first. */
-  comments: string[];
-  correlation?: string;
-  /** For incidents: the change (sys_id) that caused them. */
-  linkedTo?: string;
-  /** For changes: normal | emergency | standard. */
-  type?: string;
-}
+export type { FakeTicket } from '../http/ticket-view.js';
 
 export interface FakeServiceNow extends Omit<FakeHttpServer, 'close'> {
   close(): Promise<void>;
