@@ -37,7 +37,7 @@ describe('a rollout patches real Debian hosts over SSH', () => {
     rmm = adapter(writeInventory(fleet), fleet.knownHostsPath);
   });
   after(async () => {
-    await rmm?.close();
+    rmm?.close();
     await fleet?.stop();
   });
 
