@@ -11,7 +11,18 @@ set -eu
 # every install); perl-base (reboot syscall) comes with minbase.
 INCLUDE=openssh-server,iproute2,procps,apt-utils
 SUITE=bookworm
-MIRROR=${PATCHOPS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror this machine's own apt uses (its first "debian" archive), so the
+# hosts come from wherever the machine is allowed to fetch packages.
+machine_mirror() {
+  { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'
+  } | grep -vE -- '-security/?$' | head -n 1
+}
+MIRROR=${PATCHOPS_DEBIAN_MIRROR:-$(machine_mirror)}
+if [ -z "$MIRROR" ]; then
+  echo "build-root.sh: no Debian mirror in /etc/apt; set PATCHOPS_DEBIAN_MIRROR" >&2
+  exit 1
+fi
 CACHE=${PATCHOPS_HOSTS_CACHE:-/var/cache/patchops-test-hosts}
 
 stamp=$(sha256sum "$0" | cut -c1-12)
