@@ -8,8 +8,9 @@
 set -eu
 
 # Inside hosts: sshd, ps, ip; apt-utils as on a standard install (else debconf warns on
-# every install); perl-base (reboot syscall) comes with minbase.
-INCLUDE=openssh-server,iproute2,procps,apt-utils
+# every install); perl-base (reboot syscall) comes with minbase; python3-apt lets the
+# Ansible benchmark (bench/ssh) use its apt module on the same hosts.
+INCLUDE=openssh-server,iproute2,procps,apt-utils,python3-apt
 SUITE=bookworm
 # The Debian mirror this machine's own apt uses (its first "debian" archive), so the
 # hosts come from wherever the machine is allowed to fetch packages.
