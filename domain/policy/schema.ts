@@ -206,7 +206,9 @@ export const ticketsSchema = z
       .array(
         z
           .string()
-          .regex(/^[^\s,]{1,50}$/, { message: 'a label has no spaces or commas (≤ 50 characters)' }),
+          .regex(/^[^\s,]{1,50}$/, {
+            message: 'a label has no spaces or commas (≤ 50 characters)',
+          }),
       )
       .max(20)
       .optional(),
