@@ -185,6 +185,10 @@ export type EmergencyPolicy = z.output<typeof emergencySchema>;
  * How the client's tickets are kept: where they go in the configured ITSM (each adapter
  * reads the fields it understands) and whether a halted rollout raises an incident.
  */
+const ticketLabel = z.string().regex(/^[^\s,]{1,50}$/, {
+  message: 'a label has no spaces or commas (≤ 50 characters)',
+});
+
 export const ticketsSchema = z
   .object({
     incidentOnFailure: z.boolean().default(false),
@@ -202,16 +206,7 @@ export const ticketsSchema = z
         message: 'expected a GitHub repository as "owner/name"',
       })
       .optional(),
-    labels: z
-      .array(
-        z
-          .string()
-          .regex(/^[^\s,]{1,50}$/, {
-            message: 'a label has no spaces or commas (≤ 50 characters)',
-          }),
-      )
-      .max(20)
-      .optional(),
+    labels: z.array(ticketLabel).max(20).optional(),
   })
   .strict();
 export type TicketsPolicy = z.output<typeof ticketsSchema>;
