@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { createSshRmm, type SshRmm } from '../../../adapters/rmm/ssh/index.js';
 import { sshSettingsSchema } from '../../../adapters/rmm/ssh/settings.js';
+import { RmmError } from '../../../adapters/rmm/types.js';
 import type { HostFleet, TestHost } from '../../hosts/harness.js';
 
 /** Test helpers: an inventory for a harness fleet, and adapters (each one = one worker). */
@@ -63,7 +64,11 @@ export const deviceId = (h: TestHost | ExtraHost): string => `ssh:acme:${h.name}
 export async function waitJob(rmm: SshRmm, jobId: string, timeoutMs = 60_000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const j = await rmm.readJob(jobId);
+    // A read cut off by the host going down (a reboot) is retryable, as an activity would.
+    const j = await rmm.readJob(jobId).catch((err: unknown) => {
+      if (err instanceof RmmError && err.retryable) return { state: 'running' as const };
+      throw err;
+    });
     if (j.state === 'succeeded' || j.state === 'failed') return j;
     if (Date.now() > end) throw new Error(`job ${jobId} still ${j.state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 300));
