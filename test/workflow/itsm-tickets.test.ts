@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
 import { pino } from 'pino';
 import { createHttpClient } from '../../adapters/http/client.js';
 import { itsmRegistry } from '../../adapters/itsm/registry.js';
@@ -25,6 +26,19 @@ const deps: AdapterDeps = {
   clock: () => new Date(),
   dataDir: '/tmp',
 };
+
+/** Waits for the approval card, then decides as cli:alice. */
+async function decide(
+  h: WorkflowHandle,
+  decision: 'approve' | 'reject',
+  reason: string,
+): Promise<void> {
+  for (let i = 0; i < 200 && (await h.query(progressQuery)).phase !== 'awaiting_approval'; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  await h.executeUpdate(decideUpdate, {
+    args: [{ decision, approver: { id: 'alice', via: 'cli' }, reason }],
+  });
+}
 
 const rolloutPolicy = (o: { approval: string; breaker?: boolean }) =>
   policy(`
@@ -78,17 +92,9 @@ for (const vendor of ITSM_FAKES) {
       itsm = itsmRegistry.create(vendor.kind, parsed.settings, deps);
       // The first create fails with a 500 the vendor did nothing for.
       fake.fault({ method: 'POST', path: vendor.createPath, status: 500 });
-      const state = await run('itsm-approved', { approval: 'needs_approval' }, async (h) => {
-        for (
-          let i = 0;
-          i < 200 && (await h.query(progressQuery)).phase !== 'awaiting_approval';
-          i++
-        )
-          await new Promise((r) => setTimeout(r, 100));
-        await h.executeUpdate(decideUpdate, {
-          args: [{ decision: 'approve', approver: { id: 'alice', via: 'cli' }, reason: 'CAB ok' }],
-        });
-      });
+      const state = await run('itsm-approved', { approval: 'needs_approval' }, (h) =>
+        decide(h, 'approve', 'CAB ok'),
+      );
       assert.equal(state.phase, 'completed');
       const tickets = mine('itsm-approved');
       assert.equal(tickets.length, 1, JSON.stringify(tickets));
@@ -109,17 +115,9 @@ for (const vendor of ITSM_FAKES) {
     });
 
     it('a rejection cancels the change, with the decision noted', async () => {
-      const state = await run('itsm-reject', { approval: 'needs_approval' }, async (h) => {
-        for (
-          let i = 0;
-          i < 200 && (await h.query(progressQuery)).phase !== 'awaiting_approval';
-          i++
-        )
-          await new Promise((r) => setTimeout(r, 100));
-        await h.executeUpdate(decideUpdate, {
-          args: [{ decision: 'reject', approver: { id: 'alice', via: 'cli' }, reason: 'freeze' }],
-        });
-      });
+      const state = await run('itsm-reject', { approval: 'needs_approval' }, (h) =>
+        decide(h, 'reject', 'freeze'),
+      );
       assert.equal(state.phase, 'rejected');
       const [change, ...more] = mine('itsm-reject');
       assert.ok(change && more.length === 0);
