@@ -178,7 +178,8 @@ export class ItsmError extends Error {
   }
 }
 
-const FROM_HTTP: Record<HttpFailure['kind'], ItsmErrorCode> = {
+/** The ItsmError code for each way an HTTP call fails (octokit's failures map the same way). */
+export const ITSM_CODE_FOR_HTTP: Record<HttpFailure['kind'], ItsmErrorCode> = {
   auth: 'AUTH_FAILED',
   forbidden: 'FORBIDDEN',
   not_found: 'NOT_FOUND',
@@ -193,6 +194,6 @@ const FROM_HTTP: Record<HttpFailure['kind'], ItsmErrorCode> = {
 /** Turns the shared HTTP plumbing's failure into an ItsmError (anything else passes through). */
 export function toItsmError(err: unknown): unknown {
   if (err instanceof HttpFailure)
-    return new ItsmError(FROM_HTTP[err.kind], err.message, { cause: err });
+    return new ItsmError(ITSM_CODE_FOR_HTTP[err.kind], err.message, { cause: err });
   return err;
 }

@@ -1,6 +1,6 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { policySchema, type PolicyDocument } from './schema.js';
+import { readYaml } from '../yaml-text.js';
 
 /**
  * Policy files are read by the CLI and the worker; this turns their text into a policy
@@ -12,24 +12,9 @@ export type ParsePolicyResult =
   { ok: true; policy: PolicyDocument } | { ok: false; errors: string[] };
 
 export function parsePolicy(yamlText: string, fileName: string): ParsePolicyResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return `${fileName}:${line}:${col}: ${e.message}`;
-      }),
-    };
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS();
-  } catch (e) {
-    // toJS throws on alias bombs and similar; report, never crash the caller.
-    return { ok: false, errors: [`${fileName}: ${e instanceof Error ? e.message : String(e)}`] };
-  }
+  const read = readYaml(yamlText, fileName);
+  if (!read.ok) return read;
+  const data = read.data;
   if (data === null || data === undefined) {
     return {
       ok: false,

@@ -7,24 +7,14 @@
 import { RequestError } from 'octokit';
 import { HttpFailure, type HttpFailureKind } from '../../http/errors.js';
 import { redactValue, type Redactor } from '../../http/redact.js';
-import { ItsmError, toItsmError, type ItsmErrorCode } from '../types.js';
+import { ITSM_CODE_FOR_HTTP, ItsmError, toItsmError } from '../types.js';
 
 export const VENDOR = 'GitHub';
 
 /** How a call may be repeated: a read, a create (never blindly) or a set (idempotent). */
 export type CallMode = 'read' | 'create' | 'set';
 
-const CODE: Record<HttpFailureKind, ItsmErrorCode> = {
-  auth: 'AUTH_FAILED',
-  forbidden: 'FORBIDDEN',
-  not_found: 'NOT_FOUND',
-  conflict: 'INVALID_REQUEST',
-  bad_request: 'INVALID_REQUEST',
-  rate_limited: 'RATE_LIMITED',
-  unavailable: 'UNAVAILABLE',
-  outcome_unknown: 'OUTCOME_UNKNOWN',
-  wire_format: 'WIRE_FORMAT',
-};
+const CODE = ITSM_CODE_FOR_HTTP;
 
 /** GitHub's documented rate-limit answers: 403/429 naming a secondary limit, or quota 0. */
 export function isRateLimit(

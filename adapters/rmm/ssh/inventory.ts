@@ -1,4 +1,4 @@
-import { parseDocument, LineCounter } from 'yaml';
+import { readYaml } from '../../../domain/yaml-text.js';
 import { z } from 'zod';
 import { criticalitySchema, type Client, type Device, type Site } from '../../../domain/model.js';
 import { formatPath } from '../../../domain/policy/parse.js';
@@ -109,18 +109,9 @@ export const deviceIdOf = (clientId: string, hostName: string): string =>
   `ssh:${clientId}:${hostName}`;
 
 export function parseInventory(text: string, fileName: string): ParseInventoryResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return `${fileName}:${line}:${col}: ${e.message}`;
-      }),
-    };
-  }
-  const data: unknown = doc.toJS();
+  const read = readYaml(text, fileName);
+  if (!read.ok) return read;
+  const data = read.data;
   if (data === null || data === undefined) {
     return { ok: false, errors: [`${fileName}: the file is empty; it needs "clients"`] };
   }
