@@ -3,6 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
 import type { NoticeKind } from '../adapters/chat/types.js';
 import { RmmError } from '../adapters/rmm/types.js';
+import type { Patch } from '../domain/model.js';
+import type { ScanResult } from '../store/inventory.js';
 import type { ActivityDeps } from './index.js';
 import { ticketKeeper } from './tickets.js';
 
@@ -98,21 +100,22 @@ export function createRolloutActivities(deps: ActivityDeps) {
         await sleep(500);
       }
       // Devices' results are read a few at a time: over SSH each read is a round trip
-      // to the host, and one after another they made the scan the slowest step.
+      // to the host, and one after another they made the scan the slowest step. The
+      // page's results are written together: three statements per page, not per device.
+      const found: ScanResult[] = [];
+      const patches: Patch[] = [];
       for (let i = 0; i < page.devices.length; i += SCAN_READS_AT_ONCE) {
         const batch = page.devices.slice(i, i + SCAN_READS_AT_ONCE);
         const results = await Promise.all(
           batch.map((d) => Promise.all([rmm.missingPatches(d.id), rmm.installedPatches(d.id)])),
         );
         for (const [j, [missing, installed]] of results.entries()) {
-          await store.inventory.upsertPatches(missing);
-          await store.inventory.recordScan(
-            batch[j]!.id,
-            missing.map((p) => p.id),
-            installed,
-          );
+          patches.push(...missing);
+          found.push({ deviceId: batch[j]!.id, missing: missing.map((p) => p.id), installed });
         }
       }
+      await store.inventory.upsertPatches(patches);
+      await store.inventory.recordScans(found);
       devices += page.devices.length;
       ctx.heartbeat({ devices });
       cursor = page.nextCursor;

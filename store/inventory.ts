@@ -46,7 +46,10 @@ export class InventoryRepository {
     );
   }
 
-  async upsertPatches(patches: Patch[]): Promise<void> {
+  async upsertPatches(list: readonly Patch[]): Promise<void> {
+    // One row per id: a page's devices share most of their patches, and ON CONFLICT
+    // refuses to touch the same row twice in one statement.
+    const patches = [...new Map(list.map((p) => [p.id, p])).values()];
     if (!patches.length) return;
     await this.pool.query(
       `insert into patches (id, vendor_ref, title, product, kind, category, vendor_severity, cvss, epss, kev,
@@ -57,7 +60,9 @@ export class InventoryRepository {
               (p->>'rebootRequired')::boolean, (p->>'uninstallable')::boolean
        from jsonb_array_elements($1::jsonb) as p
        on conflict (id) do update set title = excluded.title, vendor_severity = excluded.vendor_severity,
-         cvss = excluded.cvss, epss = excluded.epss, kev = excluded.kev, cve_ids = excluded.cve_ids`,
+         cvss = excluded.cvss, epss = excluded.epss, kev = excluded.kev, cve_ids = excluded.cve_ids
+       where (patches.title, patches.vendor_severity, patches.cvss, patches.epss, patches.kev, patches.cve_ids)
+         is distinct from (excluded.title, excluded.vendor_severity, excluded.cvss, excluded.epss, excluded.kev, excluded.cve_ids)`,
       [JSON.stringify(patches)],
     );
   }
@@ -67,19 +72,33 @@ export class InventoryRepository {
    * rollout already moved them on; patches the scan reports installed become `installed`.
    */
   async recordScan(deviceId: string, missing: string[], installed: string[]): Promise<void> {
-    await this.pool.query(
-      `insert into device_patches (device_id, patch_id, state)
-       select $1, unnest($2::text[]), 'missing'
-       on conflict (device_id, patch_id) do update set
-         state = case when device_patches.state in ('installed', 'rolled_back') then 'missing' else device_patches.state end,
-         state_changed_at = case when device_patches.state in ('installed', 'rolled_back') then now() else device_patches.state_changed_at end`,
-      [deviceId, missing],
-    );
-    await this.pool.query(
-      `update device_patches set state = 'installed', installed_at = coalesce(installed_at, now()), state_changed_at = now()
-       where device_id = $1 and patch_id = any($2::text[]) and state <> 'installed'`,
-      [deviceId, installed],
-    );
+    await this.recordScans([{ deviceId, missing, installed }]);
+  }
+
+  /**
+   * Records what a scan found on many devices in two statements (a scan page holds up to a
+   * few hundred devices × tens of patches). A pair already `missing` or moved on by a
+   * rollout is not rewritten, so a rescan of an unchanged fleet writes nothing.
+   */
+  async recordScans(results: readonly ScanResult[]): Promise<void> {
+    const missing = pairs(results, (r) => r.missing);
+    const installed = pairs(results, (r) => r.installed);
+    if (missing.devices.length)
+      await this.pool.query(
+        `insert into device_patches (device_id, patch_id, state)
+         select d, p, 'missing' from unnest($1::text[], $2::text[]) as t(d, p)
+         on conflict (device_id, patch_id) do update set state = 'missing', state_changed_at = now()
+           where device_patches.state in ('installed', 'rolled_back')`,
+        [missing.devices, missing.patches],
+      );
+    if (installed.devices.length)
+      await this.pool.query(
+        `update device_patches dp set state = 'installed', installed_at = coalesce(dp.installed_at, now()),
+           state_changed_at = now()
+         from unnest($1::text[], $2::text[]) as t(d, p)
+         where dp.device_id = t.d and dp.patch_id = t.p and dp.state <> 'installed'`,
+        [installed.devices, installed.patches],
+      );
   }
 
   async setPatchState(
@@ -150,6 +169,32 @@ export class InventoryRepository {
     );
     return res.rows.map(toPatch);
   }
+}
+
+/** What one device's scan found: patch ids missing and patch ids installed. */
+export interface ScanResult {
+  deviceId: string;
+  missing: readonly string[];
+  installed: readonly string[];
+}
+
+/** Parallel (device, patch) arrays for unnest, each pair once. */
+function pairs(
+  results: readonly ScanResult[],
+  pick: (r: ScanResult) => readonly string[],
+): { devices: string[]; patches: string[] } {
+  const devices: string[] = [];
+  const patches: string[] = [];
+  const seen = new Set<string>();
+  for (const r of results)
+    for (const patch of pick(r)) {
+      const key = `${r.deviceId}\u0000${patch}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      devices.push(r.deviceId);
+      patches.push(patch);
+    }
+  return { devices, patches };
 }
 
 interface DeviceRow {

@@ -34,8 +34,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
-import pg from 'pg';
 import { freePort } from '../../cli/process/tethered.js';
+import { createDatabase, dropDatabase } from '../common/database.js';
 import { PROJECT_ROOT } from '../../cli/runtime.js';
 import { startTemporal } from '../../cli/temporal/start.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../store/embedded.js';
@@ -197,23 +197,6 @@ async function startWorker(config: BenchWorkerConfig): Promise<WorkerProcess> {
       clearTimeout(timer);
     },
   };
-}
-
-async function createDatabase(adminUrl: string, name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  await c.query(`drop database if exists ${name} with (force)`);
-  await c.end();
 }
 
 // ---- Temporal measurements -----------------------------------------------------------

@@ -2,6 +2,7 @@
  * Shared pieces of bench/slack: the fake workspace's ids, policies, a throwaway database,
  * an in-process worker, a response_url sink, percentiles and machine-load sampling.
  */
+import { percentile } from '../common/stats.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -161,9 +162,8 @@ export interface Stats {
 
 /** Nearest-rank percentiles. */
 export function stats(xs: readonly number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => (s.length ? s[Math.max(0, Math.ceil(q * s.length) - 1)]! : NaN);
-  return { count: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s.at(-1) ?? NaN };
+  const at = (q: number) => percentile(xs, q);
+  return { count: xs.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
 }
 
 export interface LoadStats {
