@@ -152,7 +152,7 @@ async function copyRows(pool: Pool, scans: ScanResult[]): Promise<void> {
     const stream = client.query(
       copyFrom(`COPY device_patches (device_id, patch_id, state) FROM STDIN`),
     );
-    async function* rows() {
+    function* rows() {
       for (let i = 0; i < scans.length; i += PAGE)
         yield scans
           .slice(i, i + PAGE)
