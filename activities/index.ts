@@ -5,11 +5,16 @@ import type { ItsmAdapter } from '../adapters/itsm/types.js';
 import type { RmmAdapter } from '../adapters/rmm/types.js';
 import type { PolicyDocument } from '../domain/policy/schema.js';
 import type { Store } from '../store/index.js';
+import { createAlertActivities } from './alerts.js';
 import { createAuditActivities } from './audit.js';
+import { createComplianceActivities } from './compliance.js';
 import { createDeviceActivities } from './device.js';
 import { createPlanActivities } from './plan.js';
+import { createNoticeActivities } from './notices.js';
 import { createRolloutActivities } from './rollout.js';
+import { createScanActivities } from './scan.js';
 import { createTicketActivities } from './tickets.js';
+import { createIntelActivities, type IntelSources } from './intel.js';
 
 export interface ActivityDeps {
   store: Store;
@@ -22,6 +27,8 @@ export interface ActivityDeps {
   publisher?: CardPublisher;
   /** Every loaded policy document (global, client, site, group); planning picks the cascade. */
   policies: PolicyDocument[];
+  /** Enabled vulnerability-intelligence sources (KEV, EPSS, NVD, Debian); none when absent. */
+  intel?: IntelSources;
   /** Overrides for how often jobs are polled etc. (tests use milliseconds). */
   timing?: { jobPollMs?: number; offlineRetryMs?: number; cardUpdateMs?: number };
 }
@@ -32,9 +39,14 @@ export function createActivities(input: ActivityDeps) {
   return {
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),
+    ...createScanActivities(deps),
+    ...createNoticeActivities(deps),
     ...createPlanActivities(deps),
     ...createDeviceActivities(deps),
     ...createTicketActivities(deps),
+    ...createComplianceActivities(deps),
+    ...createAlertActivities(deps),
+    ...createIntelActivities(deps),
   };
 }
 

@@ -1,10 +1,6 @@
-import { Context, sleep } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
-import type { NoticeKind } from '../adapters/chat/types.js';
 import { RmmError } from '../adapters/rmm/types.js';
-import type { Patch } from '../domain/model.js';
-import type { ScanResult } from '../store/inventory.js';
 import type { ActivityDeps } from './index.js';
 import { ticketKeeper } from './tickets.js';
 
@@ -21,9 +17,6 @@ const STATUS: Partial<
   cancelled: 'cancelled',
 };
 
-/** How many devices' scan results are read from the RMM at once. */
-const SCAN_READS_AT_ONCE = 10;
-
 /** What the rollout-wide rescan of devices waiting for a reboot found (patch counts). */
 export interface Verification {
   /** Devices rescanned. */
@@ -39,134 +32,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
   const { store, rmm, log, publisher } = deps;
   const cards = publisher!;
   const tickets = ticketKeeper(deps);
-  const noticeText = async (
-    rolloutId: string,
-    kind: NoticeKind,
-    ringName?: string,
-    to: string[] = [],
-  ): Promise<string> => {
-    const r = await store.rollouts.get(rolloutId);
-    const counts = await store.rollouts.ringCounts(rolloutId);
-    const rings = counts.map((c) => `${c.ring} ${c.total}`).join(', ');
-    const summary = r?.summary as { patches?: number; devices?: number } | undefined;
-    const what = `${summary?.patches ?? 0} patches on ${summary?.devices ?? 0} devices (${rings})`;
-    switch (kind) {
-      case 'approval_request':
-        return `Rollout ${rolloutId} for ${r?.clientId}: ${what} needs approval. patchops approve|reject|defer ${rolloutId} --as USER`;
-      case 'approval_reminder':
-        return `Reminder: rollout ${rolloutId} is still waiting for approval.`;
-      case 'approval_escalation':
-        return `Escalation${to.length ? ` to ${to.join(', ')}` : ''}: rollout ${rolloutId} for ${r?.clientId} has waited too long for approval (${what}).`;
-      case 'promotion_request':
-        return `Rollout ${rolloutId}: the previous ring soaked; promote ring ${ringName ?? 'next'} with patchops promote ${rolloutId}.`;
-      case 'failure_alert': {
-        // The workflow names the ring (histories from before it did: the first ring with failures).
-        const ring = ringName
-          ? counts.find((c) => c.ring === ringName)
-          : counts.find((c) => (c.counts.failed ?? 0) > 0);
-        return `Rollout ${rolloutId}: ${ring?.counts.failed ?? 'some'} device(s) failed in ring ${ringName ?? ring?.ring ?? '?'} — pause to investigate, or let it continue.`;
-      }
-      case 'halted':
-        return `Rollout ${rolloutId} halted: ${(r?.summary as { haltReason?: string } | undefined)?.haltReason ?? 'see status'}`;
-      default:
-        return `Rollout ${rolloutId}: ${kind}`;
-    }
-  };
-
-  const syncClient = async (clientId: string): Promise<void> => {
-    const client = (await rmm.listClients()).find((c) => c.id === clientId);
-    if (!client) {
-      throw ApplicationFailure.create({
-        type: 'CLIENT_NOT_FOUND',
-        message: `client ${clientId} is not known to the ${rmm.kind} RMM`,
-        nonRetryable: true,
-      });
-    }
-    await store.inventory.upsertClients([client]);
-    await store.inventory.upsertSites(await rmm.listSites(clientId));
-  };
-
-  /** Lists the client's devices page by page, scans each page and records what it found. */
-  const scanDevices = async (clientId: string): Promise<number> => {
-    const ctx = Context.current();
-    let cursor: string | undefined;
-    let devices = 0;
-    do {
-      const page = await rmm.listDevices(clientId, { limit: 200, ...(cursor ? { cursor } : {}) });
-      await store.inventory.upsertDevices(page.devices);
-      const { scanId } = await rmm.triggerScan(page.devices.map((d) => d.id));
-      while (!(await rmm.readScan(scanId)).done) {
-        ctx.heartbeat({ devices });
-        await sleep(500);
-      }
-      // Devices' results are read a few at a time: over SSH each read is a round trip
-      // to the host, and one after another they made the scan the slowest step. The
-      // page's results are written together: three statements per page, not per device.
-      const found: ScanResult[] = [];
-      const patches: Patch[] = [];
-      for (let i = 0; i < page.devices.length; i += SCAN_READS_AT_ONCE) {
-        const batch = page.devices.slice(i, i + SCAN_READS_AT_ONCE);
-        const results = await Promise.all(
-          batch.map((d) => Promise.all([rmm.missingPatches(d.id), rmm.installedPatches(d.id)])),
-        );
-        for (const [j, [missing, installed]] of results.entries()) {
-          patches.push(...missing);
-          found.push({ deviceId: batch[j]!.id, missing: missing.map((p) => p.id), installed });
-        }
-      }
-      await store.inventory.upsertPatches(patches);
-      await store.inventory.recordScans(found);
-      devices += page.devices.length;
-      ctx.heartbeat({ devices });
-      cursor = page.nextCursor;
-    } while (cursor);
-    return devices;
-  };
-
   return {
-    /** Creates the rollout row, syncs the client's inventory from the RMM and scans it. */
-    async prepareRollout(a: {
-      rolloutId: string;
-      clientId: string;
-      startedBy: string;
-    }): Promise<{ devices: number }> {
-      await syncClient(a.clientId);
-      await store.rollouts.create({
-        id: a.rolloutId,
-        clientId: a.clientId,
-        startedBy: a.startedBy,
-        policy: {},
-      });
-      const devices = await scanDevices(a.clientId);
-      await store.audit.append({
-        idempotencyKey: `${a.rolloutId}:scanned`,
-        actor: a.startedBy,
-        action: 'rollout.scanned',
-        subjectType: 'rollout',
-        subjectId: a.rolloutId,
-        clientId: a.clientId,
-        rolloutId: a.rolloutId,
-        data: { devices },
-      });
-      return { devices };
-    },
-
-    /** A scan on its own (scheduled or `patchops scan`): inventory and device × patch state. */
-    async scanClient(a: { clientId: string; scanId: string }): Promise<{ devices: number }> {
-      await syncClient(a.clientId);
-      const devices = await scanDevices(a.clientId);
-      await store.audit.append({
-        idempotencyKey: `${a.scanId}:scanned`,
-        actor: 'patchops',
-        action: 'client.scanned',
-        subjectType: 'client',
-        subjectId: a.clientId,
-        clientId: a.clientId,
-        data: { devices, scanId: a.scanId },
-      });
-      return { devices };
-    },
-
     async ringPage(a: {
       rolloutId: string;
       ringIndex: number;
@@ -176,32 +42,12 @@ export function createRolloutActivities(deps: ActivityDeps) {
       return store.rollouts.ringPage(a.rolloutId, a.ringIndex, a.after, a.limit);
     },
 
-    /** Posts a notice once per key: a retried activity finds the message already recorded. */
-    async notify(a: {
-      rolloutId: string;
-      kind: NoticeKind;
-      /** The ring a failure alert is about, or the ring a promotion request starts. */
-      ring?: string;
-      /** Whom an escalation goes to (the policy's approvalTimeout.escalateTo). */
-      to?: string[];
-      idempotencyKey: string;
-    }): Promise<void> {
-      if (a.kind === 'approval_request')
-        await store.cards.setPhase(a.rolloutId, 'awaiting_approval');
-      const text = await noticeText(a.rolloutId, a.kind, a.ring, a.to);
-      await cards.notify({
-        rolloutId: a.rolloutId,
-        kind: a.kind,
-        key: a.idempotencyKey,
-        text,
-        ...(a.kind === 'promotion_request' && a.ring ? { promoteRing: a.ring } : {}),
-      });
-    },
-
     async recordDecision(a: {
       rolloutId: string;
       decision: DecisionResult;
       via: string;
+      /** The decider's Slack workspace or Teams tenant (identity is platform, workspace, user). */
+      tenant?: string | null;
       reason?: string | undefined;
       idempotencyKey: string;
     }): Promise<void> {
@@ -222,7 +68,12 @@ export function createRolloutActivities(deps: ActivityDeps) {
         subjectType: 'rollout',
         subjectId: a.rolloutId,
         rolloutId: a.rolloutId,
-        data: { via: a.via, reason: a.reason ?? null, ...(until ? { until } : {}) },
+        data: {
+          via: a.via,
+          tenant: a.tenant ?? null,
+          reason: a.reason ?? null,
+          ...(until ? { until } : {}),
+        },
       });
       if (a.decision.decision === 'approve')
         await store.rollouts.setPlannedPatchState(a.rolloutId, 'approved');
@@ -339,6 +190,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       ring: string;
       promotedBy: string;
       via: string;
+      tenant?: string | null;
       idempotencyKey: string;
     }): Promise<void> {
       await store.records.saveApproval({
@@ -359,7 +211,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         subjectId: a.rolloutId,
         ...(rollout ? { clientId: rollout.clientId } : {}),
         rolloutId: a.rolloutId,
-        data: { via: a.via, ring: a.ring },
+        data: { via: a.via, tenant: a.tenant ?? null, ring: a.ring },
       });
     },
 
@@ -401,6 +253,8 @@ export function createRolloutActivities(deps: ActivityDeps) {
       await store.rollouts.releaseUnsettledPatches(a.rolloutId);
       const rings = await store.rollouts.ringCounts(a.rolloutId);
       const existing = await store.rollouts.get(a.rolloutId);
+      // The client's stored compliance snapshot is retaken now, so reports show the outcome.
+      await store.compliance.takeSnapshots({ clientId: a.clientId });
       const compliance = await store.compliance.snapshot(a.clientId);
       await store.rollouts.setStatus(a.rolloutId, STATUS[a.phase] ?? 'failed', {
         ...existing?.summary,
@@ -409,12 +263,10 @@ export function createRolloutActivities(deps: ActivityDeps) {
         rings,
         compliance,
       });
+      // The client's share of devices with no overdue patch, over all its sites.
+      const devices = compliance.reduce((n, r) => n + r.devices, 0);
       const rate =
-        compliance.reduce((n, r) => n + r.installed, 0) /
-        Math.max(
-          1,
-          compliance.reduce((n, r) => n + r.applicable, 0),
-        );
+        compliance.reduce((n, r) => n + r.complianceRate * r.devices, 0) / Math.max(1, devices);
       const text = `Rollout ${a.rolloutId} ${a.phase}: ${a.note}. ${a.clientId} compliance now ${(rate * 100).toFixed(1)}%.`;
       await cards.notify({
         rolloutId: a.rolloutId,

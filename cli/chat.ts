@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Notifier } from '../adapters/chat/types.js';
 import { CardPublisher } from '../bot/cards/publisher.js';
 import { CommandRunner } from '../bot/commands/runner.js';
-import { startBotServer, type BotServer } from '../bot/server.js';
+import { startBotServer, withReadiness, type BotServer } from '../bot/server.js';
+import { stopTeamsReadiness, teamsReadiness } from '../bot/teams/adapter.js';
 import { createTeamsAdapter } from '../bot/teams/adapter.js';
 import { createTeamsFrontDoor } from '../bot/teams/bot.js';
 import { createTeamsNotifier } from '../bot/teams/notifier.js';
@@ -88,15 +89,23 @@ export async function startChat(a: {
       })
     : undefined;
   if (teams) notifiers.push(teams.notifier);
-  const httpNeeded = slack?.handler ?? teams?.handler;
-  const server = httpNeeded
-    ? await startBotServer(
-        { slack: slack?.handler, teams: teams?.handler },
-        config.chat.bot.host,
-        a.port ?? config.chat.bot.port,
-        (err) => log.error({ err }, 'bot request failed'),
-      )
-    : undefined;
+  // Any configured platform gets /healthz and /livez (Socket Mode too, though it needs no
+  // inbound route): readiness per platform, honestly.
+  const server =
+    slack || teams
+      ? await startBotServer(
+          {
+            slack: slack?.handler,
+            teams: teams
+              ? withReadiness(teams.handler, () => teamsReadiness(teams.adapter))
+              : undefined,
+          },
+          config.chat.bot.host,
+          a.port ?? config.chat.bot.port,
+          (err) => log.error({ err }, 'bot request failed'),
+          slack && !slack.handler ? { slack: () => slack.readiness() } : {},
+        )
+      : undefined;
   if (server)
     log.info(
       {
@@ -112,6 +121,7 @@ export async function startChat(a: {
     publisher,
     close: async () => {
       await server?.close();
+      if (teams) await stopTeamsReadiness(teams.adapter);
       await slack?.stop();
       await teams?.idle();
       await publisher.flush();

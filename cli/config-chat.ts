@@ -36,12 +36,8 @@ const duration = (example: string) =>
     }
     return ms;
   });
-const guid = z
-  .string()
-  .regex(
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-    "expected a GUID (the Azure Bot's Microsoft App ID)",
-  );
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const guid = z.string().regex(guidPattern, "expected a GUID (the Azure Bot's Microsoft App ID)");
 
 export const chatEnv = {
   PATCHOPS_BOT_HOST: z.string().min(1).default('0.0.0.0'),
@@ -67,13 +63,24 @@ export const chatEnv = {
     .optional(),
   PATCHOPS_SLACK_CHANNELS: jsonMap('{"acme":"C0123ABCD","*":"C0999ZZZZ"}').optional(),
   PATCHOPS_SLACK_ALLOWED_CHANNELS: list.optional(),
-  PATCHOPS_SLACK_ALLOWED_TEAMS: list.optional(),
+  PATCHOPS_SLACK_ALLOWED_TEAMS: list
+    .refine((ids) => ids.every((id) => id === '*' || /^[TE][A-Z0-9]{2,}$/.test(id)), {
+      message:
+        'expected workspace ids (T…) or Enterprise Grid ids (E…) separated by commas, or "*" for any workspace',
+    })
+    .optional(),
   MICROSOFT_APP_ID: guid.optional(),
   MICROSOFT_APP_PASSWORD: secret.optional(),
   MICROSOFT_APP_TENANT_ID: guid.optional(),
   MICROSOFT_APP_TYPE: z
     .enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI'])
     .default('MultiTenant'),
+  PATCHOPS_TEAMS_ALLOWED_TENANTS: list
+    .refine((ids) => ids.every((id) => id === '*' || guidPattern.test(id)), {
+      message:
+        'expected Microsoft Entra tenant ids (GUIDs) separated by commas, or "*" for any tenant',
+    })
+    .optional(),
   PATCHOPS_TEAMS: z.enum(['on', 'off']).optional(),
   PATCHOPS_TEAMS_AUTH: z.enum(['on', 'disabled']).default('on'),
 };
@@ -94,7 +101,10 @@ export interface SlackConfig {
   channels: Record<string, string>;
   /** Channels the bot answers in; empty = the channels above. DMs with the bot always count. */
   allowedChannels: string[];
-  /** Workspace (team) ids the bot answers; empty = any workspace the token belongs to. */
+  /**
+   * Workspace (T…) or Enterprise Grid organisation (E…) ids the bot answers; "*" = any; empty =
+   * the bot token's own workspace (its organisation for an org-wide install), from auth.test.
+   */
   allowedTeams: string[];
 }
 
@@ -105,6 +115,11 @@ export interface TeamsConfig {
   appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
   /** Only for local use: no JWT validation of incoming activities. */
   authDisabled: boolean;
+  /**
+   * Microsoft Entra tenants whose activities are let in; "*" = any; [] = none. Unset (a config
+   * built by hand): tenantId when set, else any. The config module always sets it.
+   */
+  allowedTenants?: string[] | undefined;
 }
 
 export interface ChatConfig {
@@ -113,6 +128,18 @@ export interface ChatConfig {
   updateIntervalMs: number;
   slack: SlackConfig | undefined;
   teams: TeamsConfig | undefined;
+}
+
+/**
+ * PATCHOPS_TEAMS_ALLOWED_TENANTS when set; else the app registration's own tenant
+ * (MICROSOFT_APP_TENANT_ID); else, with authentication disabled (local testing), any tenant;
+ * else none: a multi-tenant bot must say which tenants it serves (the front door reports
+ * itself not ready, naming the variable).
+ */
+function defaultTenants(e: ChatEnv, authDisabled: boolean): string[] {
+  if (e.PATCHOPS_TEAMS_ALLOWED_TENANTS) return e.PATCHOPS_TEAMS_ALLOWED_TENANTS;
+  if (e.MICROSOFT_APP_TENANT_ID) return [e.MICROSOFT_APP_TENANT_ID];
+  return authDisabled ? ['*'] : [];
 }
 
 /** Resolves the chat settings and every cross-field problem (e.g. a token without its secret). */
@@ -167,6 +194,7 @@ export function chatConfig(e: ChatEnv): { config: ChatConfig; problems: string[]
       tenantId: e.MICROSOFT_APP_TENANT_ID,
       appType: e.MICROSOFT_APP_TYPE,
       authDisabled,
+      allowedTenants: defaultTenants(e, authDisabled),
     };
   }
   return {

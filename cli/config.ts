@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { chatConfig, chatEnv, type ChatConfig } from './config-chat.js';
+import { intelConfig, type IntelConfig } from './config-intel.js';
 import { itsmRegistry } from '../adapters/itsm/registry.js';
 import { rmmRegistry } from '../adapters/rmm/registry.js';
 import type { AdapterRegistry } from '../adapters/kit.js';
@@ -25,6 +26,7 @@ const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/.+/.test(v), {
 export const envSchema = z.object({
   PATCHOPS_DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: postgresUrl.optional(),
+  DATABASE_OWNER_URL: postgresUrl.optional(),
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:7233 or my-ns.tmprl.cloud:7233')
@@ -71,6 +73,11 @@ export interface Config {
   policyDir: string;
   /** Explicit PostgreSQL URL; when absent, `dev` starts an embedded PostgreSQL. */
   databaseUrl: string | undefined;
+  /**
+   * The role that owns the tables, for `patchops migrate` only (DATABASE_OWNER_URL); when
+   * absent, migrate uses DATABASE_URL and warns that the app can then rewrite the audit trail.
+   */
+  databaseOwnerUrl: string | undefined;
   temporal: {
     /** Explicit cluster address; when absent, `dev` starts a Temporal dev server. */
     address: string | undefined;
@@ -97,6 +104,8 @@ export interface Config {
   };
   /** Slack and Teams front doors and notifiers; each undefined unless configured. */
   chat: ChatConfig;
+  /** Vulnerability intelligence sources (PATCHOPS_INTEL_*), each a URL, a file or off. */
+  intel: IntelConfig;
 }
 
 export interface AdapterChoice {
@@ -150,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (file && !existsSync(file)) problems.push(`${name}: no file at ${file}`);
   }
   if (parsed.success) problems.push(...chatConfig(parsed.data).problems);
+  const intel = intelConfig(cleaned);
+  problems.push(...intel.problems);
   const rmm = parsed.success
     ? adapterChoice(rmmRegistry, parsed.data.PATCHOPS_RMM, cleaned, problems)
     : undefined;
@@ -163,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir: path.resolve(cwd, e.PATCHOPS_DATA_DIR),
     policyDir: path.resolve(cwd, e.PATCHOPS_POLICY_DIR),
     databaseUrl: e.DATABASE_URL,
+    databaseOwnerUrl: e.DATABASE_OWNER_URL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -178,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     adapters: { rmm, itsm },
     chat: chatConfig(e).config,
+    intel: intel.config,
     worker: {
       maxConcurrentActivityTaskExecutions: e.PATCHOPS_WORKER_MAX_ACTIVITIES,
       maxConcurrentWorkflowTaskExecutions: e.PATCHOPS_WORKER_MAX_WORKFLOW_TASKS,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities/index.js';
 import { createLogNotifier } from '../adapters/chat/log.js';
 import type { Notice } from '../adapters/chat/types.js';
+import { createIntelLoaders } from '../adapters/intel/registry.js';
 import { createItsm } from '../adapters/itsm/registry.js';
 import { adapterDeps } from '../adapters/kit.js';
 import { createRmm } from '../adapters/rmm/registry.js';
@@ -37,5 +38,6 @@ export function buildActivityDeps(
       updateIntervalMs: config.chat.updateIntervalMs,
     }),
     policies,
+    intel: createIntelLoaders(config.intel.sources, adapters),
   };
 }

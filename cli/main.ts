@@ -2,13 +2,16 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { CliError } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, packageVersion, type Logger } from './logger.js';
 import { runDev } from './commands/dev.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerTeamsCommands } from './commands/teams-package.js';
+import { registerIntelCommands } from './commands/intel.js';
 import { runBot } from './commands/bot.js';
 import { formatDoctor, runDoctor } from './commands/doctor.js';
 import { adapterTable } from './commands/adapters.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { runMigrate } from './commands/migrate.js';
 import { runWorker } from './commands/worker.js';
 import { PROJECT_ROOT } from './runtime.js';
@@ -34,6 +37,7 @@ const program = new Command()
   .description(
     'Patch management as chat-ops: durable Temporal workflows, approvals from Slack and Teams.',
   )
+  .version(packageVersion(), '-V, --version', 'print the patchops version')
   .showHelpAfterError()
   .exitOverride();
 
@@ -111,7 +115,10 @@ program
   });
 
 registerLifecycleCommands(program, () => context().config);
+registerReportCommand(program, () => context().config);
 registerTeamsCommands(program, () => context().config);
+registerAuditCommands(program, () => context().config);
+registerIntelCommands(program, () => context().config);
 
 program
   .command('bot')

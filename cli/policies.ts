@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { checkPolicySet, parsePolicy, type PolicyDocument } from '../domain/policy/index.js';
+import { MAX_POLICY_BYTES, policyTooLarge } from '../domain/policy/parse.js';
 
 export class PolicyLoadError extends Error {
   readonly code = 'POLICY_INVALID';
@@ -18,13 +19,32 @@ export function policyFiles(dir: string): string[] {
     .filter((full) => /\.ya?ml$/.test(full) && statSync(full).isFile());
 }
 
+/**
+ * A policy file's text, or why it is not read: over MAX_POLICY_BYTES it is refused before
+ * reading (its name, size and the limit in the message). Read errors are thrown.
+ */
+export function readPolicyText(
+  file: string,
+  fileName = file,
+): { ok: true; text: string } | { ok: false; error: string } {
+  const size = statSync(file).size;
+  if (size > MAX_POLICY_BYTES) return { ok: false, error: policyTooLarge(fileName, size) };
+  return { ok: true, text: readFileSync(file, 'utf8') };
+}
+
 /** Parses and checks a set of policy files, reporting every problem of every file at once. */
 export function loadPolicyFiles(files: string[], relativeTo = process.cwd()): PolicyDocument[] {
   const problems: string[] = [];
   const parsed: Array<{ fileName: string; policy: PolicyDocument }> = [];
   for (const file of files) {
     const fileName = path.relative(relativeTo, file) || file;
-    const result = parsePolicy(readFileSync(file, 'utf8'), fileName);
+    // Refused before reading: a huge file would be read whole only to be refused.
+    const read = readPolicyText(file, fileName);
+    if (!read.ok) {
+      problems.push(read.error);
+      continue;
+    }
+    const result = parsePolicy(read.text, fileName);
     if (result.ok) parsed.push({ fileName, policy: result.policy });
     else problems.push(...result.errors);
   }

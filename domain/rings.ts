@@ -96,9 +96,28 @@ export function assignRings(
   devices: readonly RingDevice[],
   salt: string,
 ): RingAssignment {
-  validate(rings);
+  const locate = ringLocator(rings, salt);
   const out: RingAssignment = {};
   for (const ring of rings) out[ring.name] = [];
+  const seen = new Set<string>();
+  for (const device of devices) {
+    if (seen.has(device.id)) throw new Error(`devices: id "${device.id}" appears twice`);
+    seen.add(device.id);
+    out[locate(device)]?.push(device.id);
+  }
+  for (const ids of Object.values(out)) ids.sort(); // code-unit order: locale-independent
+  return out;
+}
+
+/**
+ * The ring of one device, by the rules of assignRings (which it agrees with for every
+ * device, since a device's ring depends only on itself and the salt). Validates once.
+ */
+export function ringLocator(
+  rings: readonly RingDefinition[],
+  salt: string,
+): (device: RingDevice) => string {
+  validate(rings);
   // Upper bounds of the percentage ranges, in ring order.
   const ranges: { name: string; upTo: number }[] = [];
   let upTo = 0;
@@ -109,14 +128,7 @@ export function assignRings(
     }
   }
   const lastRing = rings[rings.length - 1]?.name ?? '';
-  const seen = new Set<string>();
-  for (const device of devices) {
-    if (seen.has(device.id)) throw new Error(`devices: id "${device.id}" appears twice`);
-    seen.add(device.id);
-    out[ringOf(device, rings, ranges, salt) ?? lastRing]?.push(device.id);
-  }
-  for (const ids of Object.values(out)) ids.sort(); // code-unit order: locale-independent
-  return out;
+  return (device) => ringOf(device, rings, ranges, salt) ?? lastRing;
 }
 
 function ringOf(
@@ -132,4 +144,25 @@ function ringOf(
   }
   const bucket = stableBucket(`${salt}:${device.id}`);
   return ranges.find((r) => bucket < r.upTo)?.name;
+}
+
+/**
+ * Where a rollout asks a human, from which rings hold a device × patch pair that needs
+ * approval. When the first ring with devices does, the rollout waits for approval before
+ * it starts and that approval covers every ring (as before ring-specific rules). Otherwise
+ * it starts at once and each later ring that needs approval waits for a promotion: the
+ * ring before it gets `promotion: manual`. Returns those ring indices.
+ */
+export function approvalGates(
+  ringSizes: readonly number[],
+  needsApproval: readonly boolean[],
+): { upfront: boolean; manualAfter: number[] } {
+  const first = ringSizes.findIndex((n) => n > 0);
+  if (first < 0) return { upfront: false, manualAfter: [] };
+  if (needsApproval[first]) return { upfront: true, manualAfter: [] };
+  const manualAfter: number[] = [];
+  for (let i = first + 1; i < ringSizes.length; i++) {
+    if ((ringSizes[i] ?? 0) > 0 && needsApproval[i]) manualAfter.push(i - 1);
+  }
+  return { upfront: false, manualAfter };
 }

@@ -1,210 +1,291 @@
-import type { Device, Patch, Severity } from './model.js';
+import type { CveIntel } from './intel.js';
+import type { Criticality, Device, Patch, Severity } from './model.js';
+import {
+  bodRemediation,
+  exploitationOf,
+  vectorPoints,
+  type BodTimeline,
+  type SsvcExploitation,
+  type SsvcTechnicalImpact,
+} from './ssvc.js';
+
+export * from './ssvc.js';
 
 /**
- * Risk tier and SLA due date of a missing patch on a device, plus CISA's SSVC decision
- * tables. Pure and deterministic: `now` comes in as a parameter.
+ * Risk tier and SLA due date of a missing patch on a device: CISA BOD 26-04's SSVC table
+ * per CVE, from intel (KEV, EPSS, NVD's CVSS) or the patch's own fields. Pure and
+ * deterministic: times come in as parameters.
  */
 
-export type RiskTier = 'low' | 'medium' | 'high' | 'critical' | 'emergency';
+/** Tiers, most urgent first; each is one BOD 26-04 remediation timeline. */
+export const RISK_TIERS = ['forensic', 'act', 'attend', 'track', 'upgrade'] as const;
+export type RiskTier = (typeof RISK_TIERS)[number];
 
-/** The outcome of assessing one patch on one device. */
-export interface RiskAssessment {
-  tier: RiskTier;
-  /** 0..100, banded by tier (low 0-19 … emergency 80-100) so sorting by score keeps tiers. */
-  score: number;
-  /** When the patch must be installed (epoch ms). */
-  dueAt: number;
-  /** Human-readable steps that led to the tier and SLA, for cards and the audit trail. */
-  reasons: string[];
-}
+export const TIER_OF_TIMELINE: Record<BodTimeline, RiskTier> = {
+  '3 days & forensic investigation': 'forensic',
+  '3 days': 'act',
+  '14 days': 'attend',
+  '60 days': 'track',
+  'fix on system upgrade': 'upgrade',
+};
 
-const TIERS: readonly RiskTier[] = ['low', 'medium', 'high', 'critical', 'emergency'];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const SLA_MS: Record<RiskTier, number> = {
-  emergency: 72 * HOUR,
-  critical: 7 * DAY,
-  high: 14 * DAY,
-  medium: 30 * DAY,
-  low: 90 * DAY,
-};
-const SEVERITY_TIER: Record<Severity, RiskTier> = {
-  critical: 'critical',
-  important: 'high',
-  moderate: 'medium',
-  low: 'low',
-  none: 'low',
+
+/**
+ * The SLA per tier when no policy says otherwise: BOD 26-04's days. "Fix on system upgrade"
+ * has no CISA deadline; 90 days keeps such patches from lingering for ever.
+ */
+export const DEFAULT_SLA_MS: Readonly<Record<RiskTier, number>> = {
+  forensic: 3 * DAY,
+  act: 3 * DAY,
+  attend: 14 * DAY,
+  track: 60 * DAY,
+  upgrade: 90 * DAY,
 };
 
-function baseTier(patch: AssessedPatch, reasons: string[]): RiskTier {
-  if (patch.kev) {
-    reasons.push('listed in CISA KEV (known exploited): emergency');
-    return 'emergency';
-  }
-  const cvss = patch.cvss ?? 0;
-  const byCvss: RiskTier =
-    cvss >= 9 ? 'critical' : cvss >= 7 ? 'high' : cvss >= 4 ? 'medium' : 'low';
-  const bySeverity = SEVERITY_TIER[patch.vendorSeverity];
-  // The stronger of the two signals decides; vendors and NVD often disagree.
-  const tier = TIERS.indexOf(byCvss) >= TIERS.indexOf(bySeverity) ? byCvss : bySeverity;
-  if (patch.cvss !== null && tier === byCvss) reasons.push(`CVSS ${patch.cvss}: ${tier}`);
-  if (tier === bySeverity) reasons.push(`vendor severity ${patch.vendorSeverity}: ${tier}`);
-  return tier;
+/** A policy's `sla` section: milliseconds per tier; a tier left out keeps its default. */
+export type SlaPolicy = Partial<Record<RiskTier, number>>;
+
+/** 0 for the most urgent tier. */
+export const tierRank = (t: RiskTier): number => RISK_TIERS.indexOf(t);
+/** The more urgent of two tiers. */
+export const moreUrgent = (a: RiskTier, b: RiskTier): RiskTier =>
+  tierRank(a) <= tierRank(b) ? a : b;
+
+// ---- facts per CVE ----------------------------------------------------------------------
+
+/** What scoring knows about one CVE of a patch (or the patch itself when it names none). */
+export interface CveFacts {
+  /** null: the patch lists no CVE, its own fields stand in. */
+  cve: string | null;
+  cvss: number | null;
+  /** CVSS vector (from NVD); null when only a score is known. */
+  vector: string | null;
+  epss: number | null;
+  kev: boolean;
+  /** ISO dates from CISA's catalog, when intel has the CVE. */
+  kevDateAdded: string | null;
+  kevDueDate: string | null;
+  /** intel: PostgreSQL intel had the CVE; patch: the RMM's / vendor's fields. */
+  source: 'intel' | 'patch';
 }
 
-/** Fields of a patch that risk depends on. */
-export type AssessedPatch = Pick<Patch, 'vendorSeverity' | 'cvss' | 'epss' | 'kev' | 'releaseDate'>;
-/** Fields of a device that risk depends on. */
+/** The patch fields scoring reads. */
+export type AssessedPatch = Pick<Patch, 'vendorSeverity' | 'cvss' | 'epss' | 'kev' | 'cveIds'>;
+/** The device fields scoring reads. */
 export type AssessedDevice = Pick<Device, 'criticality' | 'internetExposed'>;
 
 /**
- * Tier, score and due date of `patch` on `device`.
- *
- * Tier: KEV → emergency; CVSS ≥ 9 or vendor "critical" → critical; CVSS ≥ 7 or "important"
- * → high; CVSS ≥ 4 or "moderate" → medium; else low. Then +1 tier for an asset of
- * criticality high/critical and +1 for EPSS ≥ 0.5 (they stack), but only KEV makes an
- * emergency: bumps stop at critical.
- *
- * SLA: emergency 72 h (24 h if internet-exposed); critical 7 d (3 d if internet-exposed and
- * EPSS ≥ 0.1); high 14 d; medium 30 d; low 90 d. It runs from the patch's release date
- * (UTC midnight) when known, otherwise from `now`, so a late scan does not extend it.
+ * Each CVE of the patch, enriched from intel. A CVE intel lacks takes the patch's own
+ * CVSS / EPSS / KEV; a field intel lacks does too. Intel may add a KEV listing but never
+ * removes the vendor's: a patch the RMM flags as KEV keeps the flag on every CVE.
  */
-export function assessRisk(
-  patch: AssessedPatch,
-  device: AssessedDevice,
-  now: number,
-): RiskAssessment {
-  const reasons: string[] = [];
-  let tier = baseTier(patch, reasons);
-  const bump = (why: string): void => {
-    if (tier === 'emergency') return;
-    if (tier === 'critical') {
-      reasons.push(`${why}: stays critical (only KEV makes an emergency)`);
-      return;
-    }
-    tier = TIERS[TIERS.indexOf(tier) + 1] ?? tier;
-    reasons.push(`${why}: raised to ${tier}`);
-  };
-  if (device.criticality === 'high' || device.criticality === 'critical') {
-    bump(`asset criticality ${device.criticality}`);
-  }
-  const epss = patch.epss ?? 0;
-  if (epss >= 0.5) bump(`EPSS ${epss} ≥ 0.5`);
-
-  let slaMs = SLA_MS[tier];
-  if (tier === 'emergency' && device.internetExposed) {
-    slaMs = 24 * HOUR;
-    reasons.push('internet-exposed: SLA 24h');
-  } else if (tier === 'critical' && device.internetExposed && epss >= 0.1) {
-    slaMs = 3 * DAY;
-    reasons.push(`internet-exposed with EPSS ${epss} ≥ 0.1: SLA 3d`);
-  }
-  const anchor = patch.releaseDate === null ? now : releaseMidnight(patch.releaseDate);
-  reasons.push(
-    patch.releaseDate === null
-      ? 'SLA counted from now (no release date)'
-      : `SLA counted from release date ${patch.releaseDate}`,
-  );
-  return { tier, score: score(tier, patch, device), dueAt: anchor + slaMs, reasons };
+export function cveFacts(patch: AssessedPatch, intel: ReadonlyMap<string, CveIntel>): CveFacts[] {
+  const own = (cve: string | null): CveFacts => ({
+    cve,
+    cvss: patch.cvss,
+    vector: null,
+    epss: patch.epss,
+    kev: patch.kev,
+    kevDateAdded: null,
+    kevDueDate: null,
+    source: 'patch',
+  });
+  if (patch.cveIds.length === 0) return [own(null)];
+  return patch.cveIds.map((cve) => {
+    const i = intel.get(cve);
+    if (!i) return own(cve);
+    return {
+      cve,
+      cvss: i.cvss?.baseScore ?? patch.cvss,
+      vector: i.cvss?.vectorString ?? null,
+      epss: i.epss?.score ?? patch.epss,
+      kev: i.kev !== undefined || patch.kev,
+      kevDateAdded: i.kev?.dateAdded ?? null,
+      kevDueDate: i.kev?.dueDate ?? null,
+      source: 'intel',
+    };
+  });
 }
 
-function releaseMidnight(date: string): number {
+// ---- assessment -------------------------------------------------------------------------
+
+/** One CVE on one device: the SSVC decision points, the tier and when it is due. */
+export interface CveAssessment extends CveFacts {
+  exploitation: SsvcExploitation;
+  automatable: boolean;
+  technicalImpact: SsvcTechnicalImpact;
+  timeline: BodTimeline;
+  tier: RiskTier;
+  /** Epoch ms. */
+  dueAt: number;
+  /** CVSS × exploitation × asset criticality; orders patches of one tier and FTC group. */
+  tieBreaker: number;
+  /** How the decision points were derived, for cards and the audit trail. */
+  reasons: string[];
+}
+
+/** A patch on a device: its most urgent CVE decides the tier; the earliest due date counts. */
+export interface RiskAssessment {
+  tier: RiskTier;
+  /** Epoch ms: the earliest due date of any of its CVEs. */
+  dueAt: number;
+  tieBreaker: number;
+  /** The CVE that set the tier (most urgent, then highest tie-breaker). */
+  deciding: CveAssessment;
+  cves: CveAssessment[];
+}
+
+/** Stand-in CVSS when neither intel nor the vendor gives one (MSRC scale). */
+const SEVERITY_CVSS: Record<Severity, number> = {
+  critical: 9,
+  important: 7,
+  moderate: 5,
+  low: 3,
+  none: 0,
+};
+const EXPLOITATION_WEIGHT: Record<SsvcExploitation, number> = { none: 1, public_poc: 2, active: 3 };
+const CRITICALITY_WEIGHT: Record<Criticality, number> = { low: 1, medium: 2, high: 3, critical: 4 };
+
+/**
+ * The numeric tie-breaker: CVSS (vendor severity's stand-in when unknown) × (exploitation
+ * level none 1, public_poc 2, active 3, plus the EPSS probability) × asset criticality
+ * (low 1 … critical 4). 0..160, two decimals.
+ */
+export function tieBreaker(a: {
+  cvss: number | null;
+  vendorSeverity: Severity;
+  exploitation: SsvcExploitation;
+  epss: number | null;
+  criticality: Criticality;
+}): number {
+  const cvss = a.cvss ?? SEVERITY_CVSS[a.vendorSeverity];
+  const exploitation = EXPLOITATION_WEIGHT[a.exploitation] + (a.epss ?? 0);
+  return Math.round(cvss * exploitation * CRITICALITY_WEIGHT[a.criticality] * 100) / 100;
+}
+
+/** Epoch ms of a YYYY-MM-DD date at UTC midnight; throws on an impossible date. */
+export function utcMidnight(date: string, field = 'date'): number {
   const [y, m, d] = date.split('-').map(Number);
   const ms = Date.UTC(y ?? NaN, (m ?? NaN) - 1, d ?? NaN);
   // Date.UTC rolls 2025-02-30 over to March; a round trip catches it.
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
-    throw new Error(`patch releaseDate "${date}" is not a valid YYYY-MM-DD date`);
+    throw new Error(`${field} "${date}" is not a valid YYYY-MM-DD date`);
   }
   return ms;
 }
 
-/** Position inside the tier's band, from the same signals, so equal tiers still sort. */
-function score(tier: RiskTier, patch: AssessedPatch, device: AssessedDevice): number {
-  const asset = { low: 0, medium: 0.5, high: 1, critical: 1 }[device.criticality];
-  const intensity =
-    0.5 * ((patch.cvss ?? 0) / 10) +
-    0.3 * (patch.epss ?? 0) +
-    0.1 * (device.internetExposed ? 1 : 0) +
-    0.1 * asset;
-  const floor = TIERS.indexOf(tier) * 20;
-  const width = tier === 'emergency' ? 20 : 19;
-  return floor + Math.round(intensity * width);
-}
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-// --- CISA SSVC decision tables, transcribed from CISA's published CSVs. -----------------
+/**
+ * One CVE on one device.
+ *
+ * BOD 26-04 inputs: In KEV ← exploitation active (KEV-listed, or EPSS per exploitationOf);
+ * Publicly exposed ← device.internetExposed; Automatable and Technical Impact ← the CVSS
+ * vector (vectorPoints). Without a vector: automatable when the vendor rates it critical
+ * (MSRC: code execution without user interaction), total impact when CVSS ≥ 9 or critical.
+ *
+ * Due: from first seen on the device, or from the KEV listing when that came later (the
+ * clock restarts when the CVE becomes known-exploited), plus the tier's SLA; CISA's KEV due
+ * date (end of that UTC day) wins when it is earlier.
+ */
+export function assessCve(
+  facts: CveFacts,
+  patch: Pick<Patch, 'vendorSeverity'>,
+  device: AssessedDevice,
+  firstSeen: number,
+  sla: SlaPolicy = {},
+): CveAssessment {
+  const reasons: string[] = [];
+  const points = facts.vector ? vectorPoints(facts.vector) : undefined;
+  const critical = patch.vendorSeverity === 'critical';
+  const automatable = points ? points.automatable : critical;
+  const technicalImpact: SsvcTechnicalImpact = points
+    ? points.technicalImpact
+    : (facts.cvss ?? 0) >= 9 || critical
+      ? 'total'
+      : 'partial';
+  reasons.push(
+    points
+      ? `vector ${facts.vector}: automatable ${automatable ? 'yes' : 'no'}, ${technicalImpact} impact`
+      : `no CVSS vector; vendor severity ${patch.vendorSeverity}${facts.cvss !== null ? `, CVSS ${facts.cvss}` : ''}: automatable ${automatable ? 'yes' : 'no'}, ${technicalImpact} impact`,
+  );
+  const exploitation = exploitationOf({
+    kev: facts.kev,
+    epss: facts.epss,
+    exploitMaturity: points?.exploitMaturity,
+  });
+  if (facts.kev) reasons.push('listed in CISA KEV: exploitation active');
+  else if (exploitation !== 'none')
+    reasons.push(`EPSS ${facts.epss ?? 0}: exploitation ${exploitation}`);
+  const timeline = bodRemediation({
+    kev: exploitation === 'active',
+    publiclyExposed: device.internetExposed,
+    automatable,
+    technicalImpact,
+  });
+  const tier = TIER_OF_TIMELINE[timeline];
+  reasons.push(
+    `BOD 26-04: ${exploitation === 'active' ? 'exploited' : 'not exploited'}, ${device.internetExposed ? 'exposed' : 'not exposed'} → ${timeline}`,
+  );
 
-export type SsvcExploitation = 'none' | 'public_poc' | 'active';
-export type SsvcTechnicalImpact = 'partial' | 'total';
-export type SsvcMissionImpact = 'low' | 'medium' | 'high';
-/** CISA levels; "track*" is track with closer monitoring for changes. */
-export type SsvcDecision = 'track' | 'track*' | 'attend' | 'act';
-
-/** Inputs of the CISA coordinator tree (SSVC 2.0.3). */
-export interface SsvcInput {
-  exploitation: SsvcExploitation;
-  automatable: boolean;
-  technicalImpact: SsvcTechnicalImpact;
-  missionWellbeing: SsvcMissionImpact;
-}
-
-type ByImpact<T> = Record<SsvcTechnicalImpact, T>;
-// exploitation → automatable (no/yes) → technical impact → [low, medium, high] mission.
-const COORDINATOR: Record<SsvcExploitation, [ByImpact<SsvcDecision[]>, ByImpact<SsvcDecision[]>]> =
-  {
-    none: [
-      { partial: ['track', 'track', 'track'], total: ['track', 'track', 'track*'] },
-      { partial: ['track', 'track', 'attend'], total: ['track', 'track', 'attend'] },
-    ],
-    public_poc: [
-      { partial: ['track', 'track', 'track*'], total: ['track', 'track*', 'attend'] },
-      { partial: ['track', 'track', 'attend'], total: ['track', 'track*', 'attend'] },
-    ],
-    active: [
-      { partial: ['track', 'track', 'attend'], total: ['track', 'attend', 'act'] },
-      { partial: ['attend', 'attend', 'act'], total: ['attend', 'act', 'act'] },
-    ],
+  let anchor = firstSeen;
+  if (facts.kevDateAdded) {
+    const added = utcMidnight(facts.kevDateAdded, `KEV dateAdded of ${facts.cve}`);
+    if (added > anchor) anchor = added;
+  }
+  let dueAt = anchor + (sla[tier] ?? DEFAULT_SLA_MS[tier]);
+  reasons.push(
+    `${tier} SLA ${Math.round((dueAt - anchor) / HOUR / 24)}d from ${anchor === firstSeen ? 'first seen' : 'KEV listing'} ${day(anchor)}`,
+  );
+  if (facts.kevDueDate) {
+    const kevDue = utcMidnight(facts.kevDueDate, `KEV dueDate of ${facts.cve}`) + DAY;
+    if (kevDue < dueAt) {
+      dueAt = kevDue;
+      reasons.push(`CISA KEV due date ${facts.kevDueDate} is earlier`);
+    }
+  }
+  return {
+    ...facts,
+    exploitation,
+    automatable,
+    technicalImpact,
+    timeline,
+    tier,
+    dueAt,
+    tieBreaker: tieBreaker({
+      cvss: facts.cvss,
+      vendorSeverity: patch.vendorSeverity,
+      exploitation,
+      epss: facts.epss,
+      criticality: device.criticality,
+    }),
+    reasons,
   };
-const MISSION_INDEX: Record<SsvcMissionImpact, number> = { low: 0, medium: 1, high: 2 };
-
-/** CISA's coordinator decision (track / track* / attend / act) for a vulnerability. */
-export function ssvcDecision(input: SsvcInput): SsvcDecision {
-  const row = COORDINATOR[input.exploitation][input.automatable ? 1 : 0][input.technicalImpact];
-  const decision = row[MISSION_INDEX[input.missionWellbeing]];
-  if (!decision) throw new Error(`ssvc: no decision for ${JSON.stringify(input)}`);
-  return decision;
 }
 
-/** Remediation timelines of CISA BOD 26-04 as its SSVC table names them. */
-export type BodTimeline =
-  'fix on system upgrade' | '60 days' | '14 days' | '3 days' | '3 days & forensic investigation';
-
-/** Inputs of the BOD 26-04 table. */
-export interface BodInput {
-  kev: boolean;
-  publiclyExposed: boolean;
-  automatable: boolean;
-  technicalImpact: SsvcTechnicalImpact;
-}
-
-const UPGRADE = 'fix on system upgrade';
-const FORENSIC = '3 days & forensic investigation';
-// Key: KEV, publicly exposed, automatable as y/n → { partial, total } technical impact.
-const BOD_26_04: Record<string, ByImpact<BodTimeline>> = {
-  nnn: { partial: UPGRADE, total: UPGRADE },
-  ynn: { partial: '14 days', total: '14 days' },
-  nyn: { partial: '60 days', total: '14 days' },
-  nny: { partial: '60 days', total: '60 days' },
-  yyn: { partial: '14 days', total: FORENSIC },
-  yny: { partial: '14 days', total: FORENSIC },
-  nyy: { partial: '14 days', total: '3 days' },
-  yyy: { partial: '3 days', total: FORENSIC },
-};
-
-/** The remediation timeline CISA BOD 26-04 requires for a vulnerability. */
-export function bodRemediation(input: BodInput): BodTimeline {
-  const yn = (b: boolean): string => (b ? 'y' : 'n');
-  const key = yn(input.kev) + yn(input.publiclyExposed) + yn(input.automatable);
-  const row = BOD_26_04[key];
-  if (!row) throw new Error(`bod 26-04: no row for ${JSON.stringify(input)}`);
-  return row[input.technicalImpact];
+/** A patch on a device, from its CVEs' facts (cveFacts); `firstSeen` is epoch ms. */
+export function assessRisk(
+  patch: Pick<Patch, 'vendorSeverity'>,
+  facts: readonly CveFacts[],
+  device: AssessedDevice,
+  firstSeen: number,
+  sla: SlaPolicy = {},
+): RiskAssessment {
+  if (facts.length === 0) throw new Error('assessRisk: no CVE facts (use cveFacts)');
+  const cves = facts.map((f) => assessCve(f, patch, device, firstSeen, sla));
+  const deciding = cves.reduce((best, c) =>
+    tierRank(c.tier) < tierRank(best.tier) ||
+    (c.tier === best.tier && c.tieBreaker > best.tieBreaker)
+      ? c
+      : best,
+  );
+  return {
+    tier: deciding.tier,
+    dueAt: Math.min(...cves.map((c) => c.dueAt)),
+    tieBreaker: deciding.tieBreaker,
+    deciding,
+    cves,
+  };
 }

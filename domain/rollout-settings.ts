@@ -1,3 +1,4 @@
+import type { EmergencyRequest } from './emergency.js';
 import type { Weekday, WindowRule } from './windows.js';
 
 /**
@@ -17,7 +18,15 @@ export interface RingSettings {
 
 export interface ApproverSettings {
   cli: string[];
-  slack: { users: string[]; usergroups: string[] };
+  slack: {
+    /**
+     * The workspace the users and groups belong to. Null or absent (settings planned before
+     * workspaces were recorded): no Slack user approves.
+     */
+    teamId?: string | null;
+    users: string[];
+    usergroups: string[];
+  };
   teams: { tenantId: string | null; users: string[] };
 }
 
@@ -58,6 +67,10 @@ export interface RolloutSettings {
   uninstallOnFailure: boolean;
   /** Where the client's tickets go; absent in rollouts planned before tickets followed them. */
   tickets?: TicketSettings;
+  /** Approvals from different people the rollout needs (absent: one). */
+  requiredApprovals?: number;
+  /** Set on an emergency rollout: the CVE and who asked (domain/emergency.ts). */
+  emergency?: EmergencyRequest;
 }
 
 export interface TicketSettings {
@@ -70,7 +83,7 @@ export interface TicketSettings {
  * from the rollout's client-level settings; only the differing ones are present.
  */
 export type DeviceOverrides = Partial<
-  Pick<RolloutSettings, 'windows' | 'reboot' | 'uninstallOnFailure'>
+  Pick<RolloutSettings, 'windows' | 'bypassWindows' | 'reboot' | 'uninstallOnFailure'>
 >;
 
 export type { Weekday, WindowRule };

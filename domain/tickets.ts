@@ -14,7 +14,8 @@ export interface RingTally {
   counts: Partial<Record<string, number>>;
 }
 
-const TIER_RANK: Record<string, number> = { emergency: 4, critical: 3, high: 2, medium: 1, low: 0 };
+// CISA BOD 26-04 timelines (domain/risk.ts), most urgent first: 3-day tiers are high risk.
+const TIER_RANK: Record<string, number> = { forensic: 4, act: 3, attend: 2, track: 1, upgrade: 0 };
 
 /** The change's risk and impact from its most urgent patch tier. */
 export function changeRisk(tiers: readonly string[]): {

@@ -33,6 +33,15 @@ export interface CardFacts {
   } | null;
 }
 
+/** Statuses after which a rollout changes no more. */
+export const FINISHED: readonly string[] = [
+  'completed',
+  'rejected',
+  'halted',
+  'cancelled',
+  'failed',
+];
+
 /** Patches a rollout will deploy: the plan's auto and approved decisions. */
 const DEPLOYED = `rp.decision in ('auto', 'needs_approval')`;
 
@@ -201,6 +210,50 @@ export class CardRepository {
   async clientIds(): Promise<string[]> {
     const res = await this.pool.query<{ id: string }>(`select id from clients order by id`);
     return res.rows.map((r) => r.id);
+  }
+
+  /**
+   * The newest rollouts for `patchops status`, each with the word one rollout's status shows:
+   * its final status once it is over, else the phase it is in (and whether it is paused).
+   */
+  async recentRollouts(limit = 20): Promise<
+    Array<{
+      id: string;
+      clientId: string;
+      status: string;
+      shown: string;
+      paused: boolean;
+      note: string | null;
+      ticket: string | null;
+      createdAt: Date;
+    }>
+  > {
+    const res = await this.pool.query<{
+      id: string;
+      client_id: string;
+      status: string;
+      phase: string | null;
+      paused: boolean;
+      note: string | null;
+      ticket: string | null;
+      created_at: Date;
+    }>(
+      `select r.id, r.client_id, r.status, r.phase, r.paused, r.summary->>'note' as note, r.created_at,
+              (select coalesce(t.number, t.external_id) from tickets t
+               where t.rollout_id = r.id and t.role = 'change' order by t.id limit 1) as ticket
+       from rollouts r order by r.created_at desc, r.id limit $1`,
+      [limit],
+    );
+    return res.rows.map((r) => ({
+      id: r.id,
+      clientId: r.client_id,
+      status: r.status,
+      shown: FINISHED.includes(r.status) ? r.status : (r.phase ?? r.status),
+      paused: r.paused,
+      note: r.note,
+      ticket: r.ticket,
+      createdAt: r.created_at,
+    }));
   }
 
   /** Rollouts that are not finished, newest first (App Home, `status`). */

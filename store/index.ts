@@ -1,3 +1,4 @@
+import { AlertRepository } from './alerts.js';
 import { AuditRepository } from './audit.js';
 import { CardRepository } from './cards.js';
 import { ChatRepository } from './chat.js';
@@ -7,6 +8,8 @@ import { RecordsRepository } from './records.js';
 import { RolloutRepository } from './rollouts.js';
 import { TicketRepository } from './tickets.js';
 import { ClaimRepository } from './claims.js';
+import { IntelRepository } from './intel.js';
+import { RiskRepository } from './risk.js';
 import type { Pool } from './pool.js';
 
 export type { Pool } from './pool.js';
@@ -15,11 +18,24 @@ export { AuditRepository, type AuditEvent, type AuditEventInput } from './audit.
 export { InventoryRepository } from './inventory.js';
 export * from './rollouts.js';
 export { RecordsRepository } from './records.js';
-export { ComplianceRepository, type ComplianceRow } from './compliance.js';
+export {
+  ComplianceRepository,
+  type ComplianceRow,
+  type ComplianceKpis,
+  type ComplianceSnapshot,
+} from './compliance.js';
+export {
+  AlertRepository,
+  type AlertKind,
+  type AlertCheck,
+  type ComplianceAlert,
+} from './alerts.js';
 export * from './chat.js';
 export * from './cards.js';
 export { TicketRepository, type TicketRow, type TicketFacts } from './tickets.js';
 export { ClaimRepository, type Claim } from './claims.js';
+export * from './intel.js';
+export { RiskRepository } from './risk.js';
 
 /** Every repository over one pool; activities receive this, never a raw pool. */
 export interface Store {
@@ -29,10 +45,15 @@ export interface Store {
   rollouts: RolloutRepository;
   records: RecordsRepository;
   compliance: ComplianceRepository;
+  alerts: AlertRepository;
   chat: ChatRepository;
   cards: CardRepository;
   tickets: TicketRepository;
   claims: ClaimRepository;
+  /** Vulnerability intelligence (KEV, EPSS, NVD, Debian); `intel.lookup(cves)` is the IntelLookup. */
+  intel: IntelRepository;
+  /** Risk tiers, due dates and deployment order per device × patch. */
+  risk: RiskRepository;
 }
 
 export function createStore(pool: Pool): Store {
@@ -43,9 +64,12 @@ export function createStore(pool: Pool): Store {
     rollouts: new RolloutRepository(pool),
     records: new RecordsRepository(pool),
     compliance: new ComplianceRepository(pool),
+    alerts: new AlertRepository(pool),
     chat: new ChatRepository(pool),
     cards: new CardRepository(pool),
     tickets: new TicketRepository(pool),
     claims: new ClaimRepository(pool),
+    intel: new IntelRepository(pool),
+    risk: new RiskRepository(pool),
   };
 }

@@ -101,6 +101,26 @@ export class InventoryRepository {
       );
   }
 
+  /**
+   * Where a CVE is still open: per client, the devices missing (or failed on) a patch that
+   * fixes it and those patches. The emergency path starts one rollout per client from this.
+   */
+  async openByCve(
+    cve: string,
+  ): Promise<Array<{ clientId: string; devices: number; patches: string[] }>> {
+    const res = await this.pool.query<{ client_id: string; devices: number; patches: string[] }>(
+      `select d.client_id, count(distinct dp.device_id)::int as devices,
+              array_agg(distinct dp.patch_id order by dp.patch_id) as patches
+       from device_patches dp
+       join patches p on p.id = dp.patch_id
+       join devices d on d.id = dp.device_id
+       where $1 = any(p.cve_ids) and dp.state not in ('installed', 'pending_reboot')
+       group by d.client_id order by d.client_id`,
+      [cve],
+    );
+    return res.rows.map((r) => ({ clientId: r.client_id, devices: r.devices, patches: r.patches }));
+  }
+
   async setPatchState(
     deviceId: string,
     patchIds: string[],

@@ -94,6 +94,21 @@ export class RolloutRepository {
     );
   }
 
+  /**
+   * A rollout whose workflow ended without recording its end (failed, terminated, timed out)
+   * is failed, with the reason; one that recorded its end keeps it. True when it changed.
+   */
+  async markFailed(id: string, note: string): Promise<boolean> {
+    const res = await this.pool.query(
+      `update rollouts set status = 'failed', phase = 'failed', updated_at = now(),
+         summary = coalesce(summary, '{}'::jsonb) || jsonb_build_object('outcome', 'failed', 'note', $2::text),
+         finished_at = coalesce(finished_at, now())
+       where id = $1 and status not in ('completed', 'rejected', 'halted', 'cancelled', 'failed')`,
+      [id, note],
+    );
+    return res.rowCount === 1;
+  }
+
   async get(id: string): Promise<RolloutRow | undefined> {
     const res = await this.pool.query<{
       id: string;

@@ -113,7 +113,7 @@ export class TicketRepository {
         `select p.id, p.title, p.vendor_severity, rp.risk_tier from rollout_patches rp
          join patches p on p.id = rp.patch_id
          where rp.rollout_id = $1 and rp.decision in ('auto', 'needs_approval')
-         order by rp.risk_tier, p.id`,
+         order by rp.rank nulls last, p.id`,
         [rolloutId],
       ),
       this.pool.query<{ state: string; n: string }>(

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApproverSettings } from '../domain/rollout-settings.js';
 
 /**
  * Every Update, Signal and Query of the patch workflows, defined once. The CLI, Slack and
@@ -51,7 +52,9 @@ export type RolloutPhase =
   | 'completed'
   | 'rejected'
   | 'halted'
-  | 'cancelled';
+  | 'cancelled'
+  /** Planning (scan, plan, ticket) failed; the note says why. */
+  | 'failed';
 
 export interface RingProgress {
   name: string;
@@ -76,7 +79,38 @@ export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput]>('decid
 export const promoteUpdate = defineUpdate<{ ring: string; promotedBy: string }, [PromoteInput]>(
   'promote',
 );
+/** Pause, resume or cancel asked for by an approver (the Updates that replace the Signals). */
+export interface ControlInput {
+  approver: Approver;
+  reason?: string;
+}
+
+export interface ControlResult {
+  action: 'pause' | 'resume' | 'cancel';
+  /** `via:id` of who asked. */
+  by: string;
+  phase: RolloutPhase;
+  paused: boolean;
+}
+
+/** Longest ring name a promote may carry; policy ring names are short words. */
+export const MAX_RING_NAME = 64;
+
+/** Error types of Update validators: front doors branch on these, not on message text. */
+export const NOT_AUTHORISED = 'NOT_AUTHORISED';
+export const INVALID_STATE = 'INVALID_STATE';
+export const INVALID_INPUT = 'INVALID_INPUT';
+
+export const pauseUpdate = defineUpdate<ControlResult, [ControlInput]>('pauseRollout');
+export const resumeUpdate = defineUpdate<ControlResult, [ControlInput]>('resumeRollout');
+export const cancelUpdate = defineUpdate<ControlResult, [ControlInput]>('cancelRollout');
+/**
+ * Kept so running workflows and old clients still work: new callers use the Updates above,
+ * which check who asks and say what happened.
+ */
 export const pauseSignal = defineSignal<[{ by: string }]>('pause');
 export const resumeSignal = defineSignal<[{ by: string }]>('resume');
 export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');
 export const progressQuery = defineQuery<Progress>('progress');
+/** The rollout's own approvers (its policy, --policy override included); null while planning. */
+export const approversQuery = defineQuery<ApproverSettings | null>('approvers');

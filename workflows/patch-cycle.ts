@@ -5,6 +5,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   patched,
   proxyActivities,
   setHandler,
@@ -13,17 +14,25 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { TicketEvent } from '../activities/tickets.js';
-import { isAuthorisedApprover } from '../domain/approvers.js';
 import type { PolicyDocument } from '../domain/policy/schema.js';
 import { approvalGate } from './approval-gate.js';
+import { checkInput, mustBeApprover, refuse, validateControl } from './controls.js';
 import { initialState, successRate, toProgress, type CycleState } from './cycle-state.js';
 import {
+  INVALID_INPUT,
+  INVALID_STATE,
+  approversQuery,
   cancelSignal,
+  cancelUpdate,
   decideUpdate,
   pauseSignal,
+  pauseUpdate,
   progressQuery,
   promoteUpdate,
   resumeSignal,
+  resumeUpdate,
+  type ControlInput,
+  type ControlResult,
   type DecisionInput,
   type PromoteInput,
   type RolloutPhase,
@@ -85,6 +94,26 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
   setHandler(pauseSignal, (s) => control('pause', s.by));
   setHandler(resumeSignal, (s) => control('resume', s.by));
   setHandler(cancelSignal, (c) => void (state.cancelled ??= c));
+  setHandler(approversQuery, () => state.settings?.approvers ?? null);
+  // The Updates behind pause / resume / cancel: the validator checks who asks and whether it
+  // makes sense now, and a rejected one leaves no history. A repeated update id is one action.
+  for (const [update, what] of [
+    [pauseUpdate, 'pause'],
+    [resumeUpdate, 'resume'],
+    [cancelUpdate, 'cancel'],
+  ] as const) {
+    setHandler(
+      update,
+      async (c): Promise<ControlResult> => {
+        const by = `${c.approver.via}:${c.approver.id}`;
+        if (what === 'cancel')
+          state.cancelled ??= { by, ...(c.reason ? { reason: c.reason } : {}) };
+        else await control(what, by);
+        return { action: what, by, phase: state.phase, paused: state.paused };
+      },
+      { validator: (c: ControlInput) => validateControl(what, state, rolloutId, clientId, c) },
+    );
+  }
   setHandler(
     decideUpdate,
     async (d) => {
@@ -110,16 +139,16 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
     {
       // A rejected update leaves no trace in history: the clicker is told why, nothing changes.
       validator: (d: DecisionInput) => {
+        checkInput(d.approver, d.reason);
         if (state.phase !== 'awaiting_approval' || state.decision !== null) {
-          throw new Error(`rollout ${rolloutId} is not awaiting approval (it is ${state.phase})`);
-        }
-        if (!state.settings || !isAuthorisedApprover(state.settings.approvers, d.approver)) {
-          throw new Error(
-            `${d.approver.via} user ${d.approver.id} is not an approver for client ${clientId}`,
+          throw refuse(
+            INVALID_STATE,
+            `rollout ${rolloutId} is not awaiting approval (it is ${state.phase})`,
           );
         }
+        mustBeApprover(state, rolloutId, clientId, d.approver);
         if (d.decision === 'defer' && !(d.deferMs && d.deferMs > 0))
-          throw new Error('defer needs deferMs > 0');
+          throw refuse(INVALID_INPUT, 'defer needs deferMs > 0');
       },
     },
   );
@@ -142,15 +171,15 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
     },
     {
       validator: (p: PromoteInput) => {
+        checkInput(p.approver, undefined, p.ring);
         const ring = state.settings?.rings[state.ringIndex + 1];
         if (state.phase !== 'awaiting_promotion' || !ring || ring.name !== p.ring) {
-          throw new Error(`ring ${p.ring} is not awaiting promotion (rollout is ${state.phase})`);
-        }
-        if (!isAuthorisedApprover(state.settings!.approvers, p.approver)) {
-          throw new Error(
-            `${p.approver.via} user ${p.approver.id} is not an approver for client ${clientId}`,
+          throw refuse(
+            INVALID_STATE,
+            `ring ${p.ring} is not awaiting promotion (rollout is ${state.phase}${ring && state.phase === 'awaiting_promotion' ? `, next ring is ${ring.name}` : ''})`,
           );
         }
+        mustBeApprover(state, rolloutId, clientId, p.approver);
       },
     },
   );
@@ -191,29 +220,48 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
   };
 
   if (!input.state) {
-    await long.prepareRollout({ rolloutId, clientId, startedBy: input.startedBy });
-    const plan = await acts.planRollout({
-      rolloutId,
-      clientId,
-      policyOverride: input.policyOverride,
-    });
-    state.settings = plan.settings;
-    state.rings = plan.ringSizes.map((total, i) => ({
-      name: plan.settings.rings[i]!.name,
-      total,
-      started: 0,
-      succeeded: 0,
-      failed: 0,
-      skipped: 0,
-    }));
-    state.ticketId = (
-      await acts.openTicket({
+    let plan: Awaited<ReturnType<Activities['planRollout']>>;
+    let prepared = false;
+    try {
+      await long.prepareRollout({ rolloutId, clientId, startedBy: input.startedBy });
+      prepared = true;
+      plan = await acts.planRollout({
         rolloutId,
         clientId,
-        idempotencyKey: `${wf}:ticket`,
-        settings: plan.settings,
-      })
-    ).ticketId;
+        policyOverride: input.policyOverride,
+      });
+      state.settings = plan.settings;
+      state.rings = plan.ringSizes.map((total, i) => ({
+        name: plan.settings.rings[i]!.name,
+        total,
+        started: 0,
+        succeeded: 0,
+        failed: 0,
+        skipped: 0,
+      }));
+      state.ticketId = (
+        await acts.openTicket({
+          rolloutId,
+          clientId,
+          idempotencyKey: `${wf}:ticket`,
+          settings: plan.settings,
+        })
+      ).ticketId;
+    } catch (err) {
+      // A rollout that cannot be planned says so (status failed, the reason in its note)
+      // instead of showing "planning" for ever; the workflow still fails with the reason.
+      if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+      // Before prepareRollout has made the rollout's row there is nothing to record it in
+      // (an unknown client): the workflow's failure is the record, and `status` reads it.
+      if (!prepared || !patched('record-planning-failure')) throw err;
+      const note = `planning failed: ${err.cause?.message ?? err.message}`;
+      await end('failed', note);
+      throw ApplicationFailure.create({
+        type: 'PLANNING_FAILED',
+        message: note,
+        nonRetryable: true,
+      });
+    }
     if (plan.ringSizes.every((n) => n === 0)) return end('completed', 'nothing to deploy');
     if (plan.needsApproval) {
       const decision = await approvalGate(rolloutId, state);

@@ -27,6 +27,16 @@ export interface PostedMessage {
   messageRef: string;
 }
 
+/** A picture posted with a message: a compliance report's chart. */
+export interface ImageFile {
+  /** Unique per post (it carries the report's key), e.g. "compliance-acme-2026-W49.png". */
+  filename: string;
+  png: Uint8Array;
+  title: string;
+  /** What the picture shows, for screen readers. */
+  altText: string;
+}
+
 /**
  * A chat platform as activities see it. Implementations: log (CLI), Slack, Teams. Posting
  * is at-least-once per call; the card publisher makes it once per key around it.
@@ -48,4 +58,15 @@ export interface Notifier {
    * Platforms that cannot search return undefined and the post is repeated.
    */
   find?(conversation: string, key: string): Promise<PostedMessage | undefined>;
+  /**
+   * Posts `notice.text` with an image (Slack: a file shared to the channel). With `recheck`
+   * an earlier attempt may have posted it: the platform looks for `image.filename` first.
+   * Platforms without it get the text alone.
+   */
+  postImage?(
+    conversation: string,
+    image: ImageFile,
+    notice: Notice,
+    opts: { key: string; recheck: boolean },
+  ): Promise<PostedMessage>;
 }

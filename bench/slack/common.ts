@@ -53,7 +53,7 @@ rings:
   - { name: pilot, members: { percent: 10 }, soak: 0s, successThreshold: 0.5, concurrency: ${concurrency} }
   - { name: broad, members: { percent: 90 }, soak: 0s, successThreshold: 0.5, concurrency: ${concurrency} }
 windows: []
-approvers: { slack: { users: [${APPROVER}], usergroups: [${USERGROUP}] } }
+approvers: { slack: { teamId: ${TEAM}, users: [${APPROVER}], usergroups: [${USERGROUP}] } }
 approvalTimeout: { after: 1h, remindEvery: 30m, outcome: reject }
 circuitBreaker: { maxFailureRate: 0.9, minSamples: 5 }
 reboot: { mode: if_required, userDeferrals: 0 }

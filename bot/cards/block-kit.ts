@@ -14,7 +14,9 @@ import {
   deferLabel,
   highlightLines,
   ringLine,
+  riskLines,
   severityLine,
+  urgencyLine,
 } from './text.js';
 
 /**
@@ -95,6 +97,7 @@ export function renderBlocks(c: RolloutCard): Blocks {
         ),
         field(`*CVEs*\n${c.cveCount}${c.kevCount ? ` · *${c.kevCount} on CISA KEV*` : ''}`),
         field(`*Rings*\n${c.rings.map((r) => `${esc(r.name)} ${r.devices}`).join(' · ') || '-'}`),
+        ...(c.urgency ? [field(`*Most urgent*\n${esc(urgencyLine(c.urgency))}`)] : []),
       ],
     },
   ];
@@ -163,7 +166,7 @@ export function detailsModal(p: PatchPage): View {
         x.cves.length
           ? `\n${x.cves.slice(0, 8).join(', ')}${x.cves.length > 8 ? ` +${x.cves.length - 8}` : ''}`
           : ''
-      }`,
+      }${x.risk ? `\n${riskLines(x.risk).map(esc).join('\n')}` : ''}`,
     ),
   );
   const nav = [];

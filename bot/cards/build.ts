@@ -65,7 +65,10 @@ export async function buildRolloutCard(
   const phase: RolloutPhase =
     p?.phase ?? (facts.phase as RolloutPhase | null) ?? STATUS_PHASE[facts.status] ?? 'planning';
   const paused = p?.paused ?? facts.paused;
-  const ringCounts = await store.rollouts.ringCounts(rolloutId);
+  const [ringCounts, urgency] = await Promise.all([
+    store.rollouts.ringCounts(rolloutId),
+    store.risk.urgency(rolloutId),
+  ]);
   const rings: CardRing[] = ringCounts.map((r) => {
     const c = r.counts;
     const running = (c.deploying ?? 0) + (c.rebooting ?? 0) + (c.waiting_window ?? 0);
@@ -102,6 +105,7 @@ export async function buildRolloutCard(
     cveCount: facts.cveCount,
     rings,
     currentRing: p?.currentRing ?? null,
+    urgency: urgency ? { tier: urgency.tier, dueAt: urgency.dueAt.toISOString() } : null,
     window: summary.window ?? 'as the policy allows',
     ticket: facts.ticket,
     decision: facts.decision
@@ -150,12 +154,13 @@ export async function buildPatchPage(
   rolloutId: string,
   page: number,
 ): Promise<PatchPage> {
-  const r = await store.cards.patchPage(rolloutId, page, DETAILS_PAGE_SIZE);
+  // Deployment order, with the risk inputs that put each patch where it is.
+  const r = await store.risk.patchPage(rolloutId, page, DETAILS_PAGE_SIZE);
   return {
     rolloutId,
     page,
     pages: Math.max(1, Math.ceil(r.total / DETAILS_PAGE_SIZE)),
     total: r.total,
-    patches: r.patches.map((x) => ({ ...x, severity: x.severity as Severity })),
+    patches: r.patches.map(({ rank: _rank, ...x }) => ({ ...x, severity: x.severity as Severity })),
   };
 }

@@ -1,3 +1,5 @@
+import type { RiskTier } from '../../domain/risk.js';
+import type { RiskInputs } from '../../domain/risk-order.js';
 import type { RolloutPhase } from '../../workflows/messages.js';
 
 /**
@@ -61,6 +63,8 @@ export interface RolloutCard {
   cveCount: number;
   rings: CardRing[];
   currentRing: string | null;
+  /** The most urgent risk tier among the patches it deploys and their earliest SLA due date. */
+  urgency?: { tier: RiskTier; dueAt: string } | null;
   /** The maintenance window, in words ("Sun 02:00 for 4h, device time"). */
   window: string;
   ticket: { id: string; url: string | null } | null;
@@ -142,6 +146,8 @@ export interface PatchPage {
     kev: boolean;
     decision: string;
     devices: number;
+    /** Why it sits where it does in the deployment order (absent for plans made before tiers). */
+    risk?: RiskInputs | null;
   }>;
 }
 

@@ -1,3 +1,4 @@
+import type { RiskInputs } from '../../domain/risk-order.js';
 import type { DEFER_DAYS, CardAction, CardRing, RolloutCard } from './model.js';
 
 /** Plain-text pieces both renderers share, so Slack and Teams say the same thing. */
@@ -70,4 +71,41 @@ export function cardSummary(c: RolloutCard): string {
   return `${c.headline}: rollout ${c.rolloutId} for ${c.clientName} — ${c.patchCount} patches (${severityLine(
     c,
   )}) on ${c.deviceCount} devices`;
+}
+
+const FTC_LABEL: Record<RiskInputs['ftc'], string> = {
+  security_software: 'security software',
+  operating_system: 'operating system',
+  browser: 'browser',
+  other_app: 'app',
+};
+const EXPLOITATION_WEIGHT = { none: 1, public_poc: 2, active: 3 } as const;
+const CRITICALITY_WEIGHT = { low: 1, medium: 2, high: 3, critical: 4 } as const;
+const utcMinute = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+
+/** The tier and due date of a rollout's most urgent patch, for the card's facts. */
+export function urgencyLine(u: NonNullable<RolloutCard['urgency']>): string {
+  return `${u.tier} — due ${utcMinute(u.dueAt)}`;
+}
+
+/**
+ * Why a patch sits where it does in the deployment order, in three lines: tier and due
+ * date; the tie-breaker with its factors; the raw inputs (CVE, KEV, EPSS, exposure …).
+ */
+export function riskLines(r: RiskInputs): string[] {
+  const cvss = r.cvss === null ? 'CVSS n/a (vendor severity)' : `CVSS ${r.cvss}`;
+  const epss = r.epss === null ? '' : ` + EPSS ${r.epss}`;
+  return [
+    `${r.tier} (${r.timeline}) · due ${utcMinute(r.dueAt)} · ${FTC_LABEL[r.ftc]}`,
+    `tie-breaker ${r.tieBreaker} = ${cvss} × (${r.exploitation} ${EXPLOITATION_WEIGHT[r.exploitation]}${epss}) × ${r.criticality} criticality ${CRITICALITY_WEIGHT[r.criticality]}`,
+    [
+      r.cve ?? 'no CVE listed',
+      r.kev ? `KEV${r.kevDueDate ? ` (CISA due ${r.kevDueDate})` : ''}` : 'not in KEV',
+      r.internetExposed ? 'internet-exposed' : 'not exposed',
+      r.automatable ? 'automatable' : 'not automatable',
+      `${r.technicalImpact} impact`,
+      `on ${r.deviceId}`,
+      r.source === 'intel' ? 'intel' : 'vendor data',
+    ].join(' · '),
+  ];
 }

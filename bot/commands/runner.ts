@@ -1,21 +1,24 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { percent } from '../../cli/format.js';
 import type { PolicyDocument } from '../../domain/policy/index.js';
 import type { Store } from '../../store/index.js';
 import type { clientScan, patchCycle } from '../../workflows/index.js';
-import {
-  cancelSignal,
-  decideUpdate,
-  pauseSignal,
-  progressQuery,
-  promoteUpdate,
-  resumeSignal,
-  type Progress,
-} from '../../workflows/messages.js';
+import { progressQuery, type Progress } from '../../workflows/messages.js';
 import { buildRolloutCard } from '../cards/build.js';
 import type { RolloutCard } from '../cards/model.js';
-import { actorOf, clientsFor, identity, mayDecide, type ChatUser } from './access.js';
+import {
+  PRIVATE,
+  actorOf,
+  clientsFor,
+  identity,
+  mayDecide,
+  mayRead,
+  readableClients,
+  type ChatPlace,
+  type ChatUser,
+} from './access.js';
+import { RolloutControls } from './controls.js';
 import { usage, type ChatCommand } from './parse.js';
 
 export interface CommandDeps {
@@ -40,6 +43,12 @@ export type InteractionKey = string;
 
 const fail = (text: string): Reply => ({ ok: false, text });
 
+/** One answer for "does not exist" and "not yours to see", so neither reveals the other. */
+const notVisible = (what: string): string =>
+  `No client or rollout "${what}" that you can see here.`;
+const NOTHING_VISIBLE =
+  'You can see no client here: ask for a client in its own channel, or ask an admin to add you under approvers or viewers in its policy.';
+
 /** The one command layer behind Slack's /patch, Slack buttons, Teams messages and Teams cards. */
 export class CommandRunner {
   constructor(private readonly deps: CommandDeps) {}
@@ -53,22 +62,57 @@ export class CommandRunner {
     return clientsFor(this.deps.policies, await this.clientIds(), u).length > 0;
   }
 
-  async help(u: ChatUser, prefix: string): Promise<Reply> {
+  async help(u: ChatUser, prefix: string, place: ChatPlace = PRIVATE): Promise<Reply> {
     const may = await this.mayChangeAnything(u);
+    const seen = readableClients(this.deps.policies, await this.clientIds(), u, place);
     return {
       ok: true,
-      text: `${usage(prefix, may)}${may ? '' : '\n(You are not an approver for any client, so only read-only commands are listed.)'}`,
+      text: `${usage(prefix, may)}${may ? '' : '\n(You are not an approver for any client, so only read-only commands are listed.)'}${
+        seen.length
+          ? `\nClients you can see here: ${seen.slice(0, 20).join(', ')}${seen.length > 20 ? ` and ${seen.length - 20} more` : ''}.`
+          : ''
+      }`,
     };
   }
 
-  async run(u: ChatUser, cmd: ChatCommand, key: InteractionKey, prefix: string): Promise<Reply> {
+  /** Whether this person, asking here, may see the client's rollouts, reports and cards. */
+  mayRead(u: ChatUser, clientId: string, place: ChatPlace): boolean {
+    return mayRead(this.deps.policies, clientId, u, place);
+  }
+
+  /** Whether this person, asking here, may see this rollout; false for one that does not exist. */
+  async mayReadRollout(u: ChatUser, rolloutId: string, place: ChatPlace): Promise<boolean> {
+    const facts = await this.deps.store.cards.facts(rolloutId);
+    return facts !== undefined && this.mayRead(u, facts.clientId, place);
+  }
+
+  /**
+   * A failed command on a rollout, re-worded for someone who may not see it: the refusal an
+   * approver check gives names the client, which would tell them the rollout exists.
+   */
+  async concealed(u: ChatUser, rolloutId: string, place: ChatPlace, reply: Reply): Promise<Reply> {
+    if (reply.ok || (await this.mayReadRollout(u, rolloutId, place))) return reply;
+    return fail(notVisible(rolloutId));
+  }
+
+  /**
+   * `place` is where the request was made (the front door knows: a client's card channel, a
+   * DM); read commands show only the clients this person may see there.
+   */
+  async run(
+    u: ChatUser,
+    cmd: ChatCommand,
+    key: InteractionKey,
+    prefix: string,
+    place: ChatPlace = PRIVATE,
+  ): Promise<Reply> {
     switch (cmd.name) {
       case 'help':
-        return this.help(u, prefix);
+        return this.help(u, prefix, place);
       case 'status':
-        return this.status(cmd.target);
+        return this.status(u, cmd.target, place);
       case 'report':
-        return this.report(cmd.clientId);
+        return this.report(u, cmd.clientId, place);
       case 'scan':
       case 'rollout':
         return this.start(u, cmd.name, cmd.clientId, key);
@@ -96,39 +140,46 @@ export class CommandRunner {
     u: ChatUser,
     what: string,
     clientId: string,
-    key: InteractionKey,
+    _key: InteractionKey,
     rolloutId?: string,
   ): Promise<Reply> {
-    await this.deps.store.audit.append({
-      idempotencyKey: `chat-refused:${key}`,
-      actor: actorOf(u),
-      action: 'chat.unauthorised',
-      subjectType: rolloutId ? 'rollout' : 'client',
-      subjectId: rolloutId ?? clientId,
-      clientId,
-      ...(rolloutId ? { rolloutId } : {}),
-      data: { attempted: what, platform: u.platform, tenant: u.tenant ?? null },
-    });
-    return fail(
-      `You are not an approver for client ${clientId}, so you cannot ${what}. Ask a listed approver, or an admin to add you under approvers.${u.platform} in the client's policy.`,
-    );
+    // Audited once per person, target and interval (not once per click): see RolloutControls.
+    return this.controls.refused({ who: identity(u) }, what, clientId, rolloutId);
   }
 
-  async status(target?: string): Promise<Reply> {
-    const { store } = this.deps;
-    if (target && (await store.rollouts.get(target))) {
+  /**
+   * Running rollouts this person may see here, or one client's, or one rollout's card. What
+   * they may not see is answered exactly as what does not exist.
+   */
+  async status(u: ChatUser, target: string | undefined, place: ChatPlace): Promise<Reply> {
+    const { store, policies } = this.deps;
+    const rollout = target ? await store.rollouts.get(target) : undefined;
+    if (target && rollout) {
+      if (!mayRead(policies, rollout.clientId, u, place)) return fail(notVisible(target));
       const card = await this.card(target);
       return card
         ? { ok: true, text: `${card.headline}: ${card.rolloutId}`, card }
-        : fail(`no rollout ${target}`);
+        : fail(notVisible(target));
     }
-    const open = (await store.cards.openRollouts(50)).filter(
-      (r) => !target || r.clientId === target,
-    );
-    if (target && open.length === 0 && !(await this.clientIds()).includes(target))
-      return fail(`no client or rollout called "${target}"`);
+    if (target) {
+      const known =
+        (await this.clientIds()).includes(target) ||
+        policies.some((p) => p.scope.level === 'client' && p.scope.id === target);
+      if (!known || !mayRead(policies, target, u, place)) return fail(notVisible(target));
+    }
+    const clientIds = await this.clientIds();
+    const readable = new Set(readableClients(policies, clientIds, u, place));
+    if (target) readable.add(target); // known and readable, maybe not scanned yet
+    // Newest first; enough rows that other clients' rollouts do not crowd this person's out.
+    const open = (await store.cards.openRollouts(1_000))
+      .filter((r) => (target ? r.clientId === target : readable.has(r.clientId)))
+      .slice(0, 50);
     if (open.length === 0)
-      return { ok: true, text: `No running rollouts${target ? ` for ${target}` : ''}.` };
+      return {
+        ok: true,
+        // The hint only where it explains something: clients exist, none of them visible.
+        text: `No running rollouts${target ? ` for ${target}` : ''}.${readable.size || !clientIds.length ? '' : `\n${NOTHING_VISIBLE}`}`,
+      };
     return {
       ok: true,
       text: open
@@ -137,10 +188,19 @@ export class CommandRunner {
     };
   }
 
-  async report(clientId?: string): Promise<Reply> {
-    const rows = await this.deps.store.compliance.snapshot(clientId);
+  /** Compliance per client and site, of the clients this person may see here. */
+  async report(u: ChatUser, clientId: string | undefined, place: ChatPlace): Promise<Reply> {
+    const { policies } = this.deps;
+    if (clientId && !mayRead(policies, clientId, u, place)) return fail(notVisible(clientId));
+    const rows = (await this.deps.store.compliance.snapshot(clientId)).filter(
+      (r) => clientId !== undefined || mayRead(policies, r.clientId, u, place),
+    );
     if (rows.length === 0)
-      return fail(clientId ? `no devices known for client ${clientId}` : 'no devices known yet');
+      return fail(
+        clientId
+          ? `no devices known for client ${clientId}`
+          : `No devices known yet for the clients you can see here.`,
+      );
     return {
       ok: true,
       text: rows
@@ -209,6 +269,12 @@ export class CommandRunner {
     }
   }
 
+  /** The shared layer behind decide, promote and the controls (the CLI uses it too). */
+  private get controls(): RolloutControls {
+    return (this.shared ??= new RolloutControls(this.deps));
+  }
+  private shared: RolloutControls | undefined;
+
   /** Approve / reject / defer: the workflow's Update validator is the final check. */
   async decide(
     u: ChatUser,
@@ -219,61 +285,26 @@ export class CommandRunner {
       deferMs?: number;
       round?: number;
     },
-    key: InteractionKey,
+    _key: InteractionKey,
   ): Promise<Reply> {
-    const facts = await this.deps.store.cards.facts(d.rolloutId);
-    if (!facts) return fail(`no rollout ${d.rolloutId}`);
-    if (!mayDecide(this.deps.policies, facts.clientId, u))
-      return this.refused(u, `${d.decision} rollouts`, facts.clientId, key, d.rolloutId);
-    const round = d.round ?? facts.round;
-    try {
-      const r = await this.deps.temporal.workflow
-        .getHandle(d.rolloutId)
-        .executeUpdate(decideUpdate, {
-          // One id per (round, decision, person): a retried delivery or a double click gets the
-          // first outcome back instead of a second decision.
-          updateId: `${u.platform}:${d.rolloutId}:r${round}:${d.decision}:${u.id}`,
-          args: [
-            {
-              decision: d.decision,
-              approver: identity(u),
-              ...(d.reason ? { reason: d.reason } : {}),
-              ...(d.deferMs ? { deferMs: d.deferMs } : {}),
-            },
-          ],
-        });
-      return {
-        ok: true,
-        text: `${d.rolloutId}: ${r.decision} recorded (by ${r.decidedBy}).`,
-        refresh: d.rolloutId,
-      };
-    } catch (err) {
-      return this.updateError(err, d.rolloutId);
-    }
+    // The update id derives from the approval round, not the delivery: see RolloutControls.
+    return this.controls.decide({ who: identity(u) }, d);
   }
 
   /**
    * Starts the next ring of a rollout waiting for a human promotion. The workflow's Update
    * validator decides, and the workflow records who promoted (approvals row, audit event).
    */
-  async promote(u: ChatUser, rolloutId: string, ring: string, key: InteractionKey): Promise<Reply> {
-    const facts = await this.deps.store.cards.facts(rolloutId);
-    if (!facts) return fail(`no rollout ${rolloutId}`);
-    if (!mayDecide(this.deps.policies, facts.clientId, u))
-      return this.refused(u, 'promote rings', facts.clientId, key, rolloutId);
-    // One id per ring: a second click (anyone's) gets the first promotion back.
-    const updateId = `${u.platform}:${rolloutId}:promote:${ring}`;
-    try {
-      await this.deps.temporal.workflow
-        .getHandle(rolloutId)
-        .executeUpdate(promoteUpdate, { updateId, args: [{ ring, approver: identity(u) }] });
-    } catch (err) {
-      return this.updateError(err, rolloutId);
-    }
-    return { ok: true, text: `${rolloutId}: ring ${ring} promoted.`, refresh: rolloutId };
+  async promote(
+    u: ChatUser,
+    rolloutId: string,
+    ring: string,
+    _key: InteractionKey,
+  ): Promise<Reply> {
+    return this.controls.promote({ who: identity(u) }, rolloutId, ring);
   }
 
-  /** Pause / resume / cancel are Signals: authorised here, audited, then sent. */
+  /** Pause / resume / cancel: Updates authorised here and by the workflow's validator, audited. */
   async control(
     u: ChatUser,
     rolloutId: string,
@@ -281,39 +312,7 @@ export class CommandRunner {
     key: InteractionKey,
     reason?: string,
   ): Promise<Reply> {
-    const facts = await this.deps.store.cards.facts(rolloutId);
-    if (!facts) return fail(`no rollout ${rolloutId}`);
-    if (!mayDecide(this.deps.policies, facts.clientId, u))
-      return this.refused(u, `${what} rollouts`, facts.clientId, key, rolloutId);
-    const handle = this.deps.temporal.workflow.getHandle(rolloutId);
-    const by = actorOf(u);
-    try {
-      if (what === 'pause') await handle.signal(pauseSignal, { by });
-      else if (what === 'resume') await handle.signal(resumeSignal, { by });
-      else await handle.signal(cancelSignal, { by, ...(reason ? { reason } : {}) });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return fail(`${rolloutId} is not running any more`);
-      throw err;
-    }
-    if (what !== 'cancel') await this.deps.store.cards.setPaused(rolloutId, what === 'pause');
-    await this.deps.store.audit.append({
-      idempotencyKey: `chat-${what}:${key}`,
-      actor: by,
-      action: `rollout.${what}.requested`,
-      subjectType: 'rollout',
-      subjectId: rolloutId,
-      clientId: facts.clientId,
-      rolloutId,
-      data: { platform: u.platform, reason: reason ?? null },
-    });
-    return { ok: true, text: `${rolloutId}: ${what} sent by ${by}.`, refresh: rolloutId };
-  }
-
-  private updateError(err: unknown, rolloutId: string): Reply {
-    if (err instanceof WorkflowUpdateFailedError)
-      return fail(`${rolloutId}: ${err.cause?.message ?? err.message}`);
-    if (err instanceof WorkflowNotFoundError) return fail(`${rolloutId} is not running any more`);
-    throw err;
+    return this.controls.control({ who: identity(u) }, rolloutId, what, key, reason);
   }
 }
 

@@ -4,8 +4,14 @@ import { z } from 'zod';
 import { buildPatchPage } from '../cards/build.js';
 import { detailsModal, rejectModal, renderBlocks } from '../cards/block-kit.js';
 import { decodeAction, type ActionPayload } from '../cards/model.js';
-import type { ChatUser } from '../commands/access.js';
-import { parseCommand, usage } from '../commands/parse.js';
+import { PRIVATE, slackPlace, type ChatPlace, type ChatUser } from '../commands/access.js';
+import {
+  CHAT_LIMITS,
+  overLimit,
+  parseCommand,
+  payloadOverLimit,
+  usage,
+} from '../commands/parse.js';
 import type { Reply } from '../commands/runner.js';
 import { allowed, type SlackDeps } from './app.js';
 import { homeView } from './home.js';
@@ -21,6 +27,18 @@ interface HandlerDeps extends SlackDeps {
 
 const NOT_HERE =
   'patchops is not enabled in this channel or workspace. Ask an admin to add it to PATCHOPS_SLACK_ALLOWED_CHANNELS.';
+/** The same words whether the rollout does not exist or is not this person's to see. */
+const NOT_VISIBLE = 'No rollout by that id that you can see here.';
+
+/** The details modal remembers the channel it was opened from: its pages are read from there. */
+const detailsMeta = z.object({ channel: z.string().max(CHAT_LIMITS.conversationId) });
+function detailsChannel(raw: unknown): string | undefined {
+  try {
+    return detailsMeta.parse(JSON.parse(String(raw))).channel || undefined;
+  } catch {
+    return undefined; // not ours, or none: the person's own rights only
+  }
+}
 
 /** Every Slack listener. Each acks first (Slack's 3-second limit), then does the work. */
 export function registerSlackHandlers(app: App, d: HandlerDeps): void {
@@ -52,6 +70,14 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       await respond({ response_type: 'ephemeral', text: NOT_HERE });
       return;
     }
+    const long = overLimit({
+      conversationId: command.channel_id,
+      activityId: command.trigger_id,
+    });
+    if (long) {
+      await respond({ response_type: 'ephemeral', text: long });
+      return;
+    }
     const user = await d.userOf(command.user_id, command.team_id);
     const parsed = parseCommand(command.text);
     let reply: Reply;
@@ -60,7 +86,10 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       reply = { ok: false, text: `${parsed.error}\n\nUsage:\n${usage('/patch ', may)}` };
     } else {
       const key = `slack:cmd:${command.team_id}:${command.trigger_id}`;
-      reply = await runner.run(user, parsed.command, key, '/patch ');
+      const place = slackPlace(d.config.channels, command.channel_id);
+      reply = await runner.run(user, parsed.command, key, '/patch ', place);
+      if ('rolloutId' in parsed.command)
+        reply = await runner.concealed(user, parsed.command.rolloutId, place, reply);
     }
     await respond({
       response_type: 'ephemeral',
@@ -88,22 +117,42 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       team?: { id?: string } | null;
       user: { id: string };
       trigger_id: string;
-      view?: { id?: string };
+      view?: { id?: string; private_metadata?: string };
       message?: { ts?: string };
     };
     const channel = b.channel?.id ?? b.container?.channel_id;
+    const actionTs = 'action_ts' in action ? action.action_ts : b.trigger_id;
+    // Too long: say which field, before anything is decoded, looked up or changed.
+    const long =
+      payloadOverLimit(raw) ?? overLimit({ conversationId: channel, activityId: actionTs });
+    if (long) {
+      if (!allowed(d.config, b.team?.id, channel)) return;
+      // A channel id that long is not Slack's: there is nowhere to answer.
+      if ((channel?.length ?? 0) <= CHAT_LIMITS.conversationId)
+        await ephemeral(channel, b.user.id, long);
+      return;
+    }
     if (!payload) return;
     if (!allowed(d.config, b.team?.id, channel)) {
       await ephemeral(channel, b.user.id, NOT_HERE);
       return;
     }
     // One key per click; a redelivery of the same click carries the same action_ts.
-    const key = `slack:${b.team?.id}:${b.user.id}:${'action_ts' in action ? action.action_ts : b.trigger_id}`;
+    const key = `slack:${b.team?.id}:${b.user.id}:${actionTs}`;
     const user = await d.userOf(b.user.id, b.team?.id);
     if (payload.action === 'details') {
-      const view = detailsModal(
-        await buildPatchPage(d.store, payload.rolloutId, payload.page ?? 0),
-      );
+      // Pages inside the modal come without a channel; the modal carries where it was opened.
+      const from = channel ?? (b.view ? detailsChannel(b.view.private_metadata) : undefined);
+      const place: ChatPlace = from ? slackPlace(d.config.channels, from) : PRIVATE;
+      const facts = await d.store.cards.facts(payload.rolloutId);
+      if (!facts || !runner.mayRead(user, facts.clientId, place)) {
+        await ephemeral(channel, b.user.id, NOT_VISIBLE);
+        return;
+      }
+      const view = {
+        ...detailsModal(await buildPatchPage(d.store, payload.rolloutId, payload.page ?? 0)),
+        private_metadata: JSON.stringify({ channel: from ?? '' }),
+      };
       if (b.view?.id) await d.web.views.update({ view_id: b.view.id, view });
       else await d.web.views.open({ trigger_id: b.trigger_id, view });
       return;
@@ -120,7 +169,13 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       });
       return;
     }
-    const reply = await act(d, user, payload, key);
+    const place = slackPlace(d.config.channels, channel);
+    const reply = await runner.concealed(
+      user,
+      payload.rolloutId,
+      place,
+      await act(d, user, payload, key),
+    );
     if (!reply.ok) await ephemeral(channel, b.user.id, reply.text);
     if (reply.refresh)
       await refreshAfter(user.id, reply.refresh, [
@@ -137,6 +192,13 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       await ack({ response_action: 'errors', errors: { reason: 'Say why, in a few words.' } });
       return;
     }
+    if (reason.length > CHAT_LIMITS.reason) {
+      await ack({
+        response_action: 'errors',
+        errors: { reason: `At most ${CHAT_LIMITS.reason} characters, please.` },
+      });
+      return;
+    }
     await ack();
     const meta = rejectMeta(view.private_metadata);
     if (!meta) return;
@@ -146,10 +208,15 @@ export function registerSlackHandlers(app: App, d: HandlerDeps): void {
       return;
     }
     const user = await d.userOf(body.user.id, body.team?.id ?? undefined);
-    const reply = await runner.decide(
+    const reply = await runner.concealed(
       user,
-      { rolloutId: meta.rolloutId, decision: 'reject', reason, round: meta.round },
-      `slack:${body.team?.id}:${body.user.id}:view:${view.id}`,
+      meta.rolloutId,
+      slackPlace(d.config.channels, meta.channel || undefined),
+      await runner.decide(
+        user,
+        { rolloutId: meta.rolloutId, decision: 'reject', reason, round: meta.round },
+        `slack:${body.team?.id}:${body.user.id}:view:${view.id}`,
+      ),
     );
     if (!reply.ok) await ephemeral(meta.channel, body.user.id, reply.text);
     if (reply.refresh) await refreshAfter(user.id, reply.refresh, ['reject', meta.round]);
@@ -204,9 +271,9 @@ async function act(d: HandlerDeps, user: ChatUser, p: ActionPayload, key: string
 
 /** The reject modal's private_metadata, as `rejectModal` wrote it. */
 const rejectMetaSchema = z.object({
-  rolloutId: z.string().min(1),
+  rolloutId: z.string().min(1).max(CHAT_LIMITS.rolloutId),
   round: z.number().int().min(0),
-  channel: z.string(),
+  channel: z.string().max(CHAT_LIMITS.conversationId),
 });
 
 function rejectMeta(raw: string): z.output<typeof rejectMetaSchema> | undefined {

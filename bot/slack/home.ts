@@ -1,7 +1,7 @@
 import type { View } from '@slack/types';
 import { percent } from '../../cli/format.js';
 import { esc } from '../cards/block-kit.js';
-import { clientsFor, type ChatUser } from '../commands/access.js';
+import { PRIVATE, clientsFor, readableClients, type ChatUser } from '../commands/access.js';
 import type { SlackDeps } from './app.js';
 
 const section = (text: string) => ({
@@ -9,29 +9,30 @@ const section = (text: string) => ({
   text: { type: 'mrkdwn' as const, text: text.slice(0, 3000) },
 });
 
-/** App Home: the user's pending approvals, running rollouts, compliance per client (≤ 100 blocks). */
+/**
+ * App Home: the user's pending approvals, running rollouts, compliance per client (≤ 100
+ * blocks). It is the user's own tab, not a channel: only clients they approve or view.
+ */
 export async function homeView(
   d: Pick<SlackDeps, 'store' | 'policies'>,
   user: ChatUser,
 ): Promise<View> {
-  const open = await d.store.cards.openRollouts(50);
-  const mine = new Set(clientsFor(d.policies, await d.store.cards.clientIds(), user));
+  const clientIds = await d.store.cards.clientIds();
+  const mine = new Set(clientsFor(d.policies, clientIds, user));
+  const visible = new Set(readableClients(d.policies, clientIds, user, PRIVATE));
+  const open = (await d.store.cards.openRollouts(1_000))
+    .filter((r) => visible.has(r.clientId))
+    .slice(0, 50);
   const pending = open.filter((r) => r.phase === 'awaiting_approval' && mine.has(r.clientId));
-  const running = open.filter((r) => r.phase !== 'awaiting_approval');
-  const compliance = new Map<
-    string,
-    { devices: number; installed: number; applicable: number; breaches: number }
-  >();
+  // Everything else open that they may see, awaiting someone else's approval included.
+  const waiting = new Set(pending.map((r) => r.id));
+  const running = open.filter((r) => !waiting.has(r.id));
+  const compliance = new Map<string, { devices: number; compliant: number; breaches: number }>();
   for (const r of await d.store.compliance.snapshot()) {
-    const c = compliance.get(r.clientId) ?? {
-      devices: 0,
-      installed: 0,
-      applicable: 0,
-      breaches: 0,
-    };
+    if (!visible.has(r.clientId)) continue;
+    const c = compliance.get(r.clientId) ?? { devices: 0, compliant: 0, breaches: 0 };
     c.devices += r.devices;
-    c.installed += r.installed;
-    c.applicable += r.applicable;
+    c.compliant += r.complianceRate * r.devices;
     c.breaches += r.slaBreaches;
     compliance.set(r.clientId, c);
   }
@@ -61,9 +62,10 @@ export async function homeView(
         [...compliance]
           .map(
             ([id, c]) =>
-              `• ${esc(id)}: ${percent(c.applicable ? c.installed / c.applicable : 1)} on ${c.devices} devices, ${c.breaches} SLA breaches`,
+              `• ${esc(id)}: ${percent(c.devices ? c.compliant / c.devices : 1)} on ${c.devices} devices, ${c.breaches} SLA breaches`,
           )
-          .join('\n') || 'No devices scanned yet.'
+          .join('\n') ||
+        (visible.size ? 'No devices scanned yet.' : '_You approve or view no client._')
       }`,
     ),
     {

@@ -1,3 +1,4 @@
+import { postSlackImage } from './upload.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebClient, type ChatPostMessageArguments } from '@slack/web-api';
 import type { Logger } from 'pino';
@@ -60,6 +61,8 @@ export function createSlackNotifier(
       if (!r.ts) throw new Error(`chat.postMessage to ${conversation} returned no ts`);
       return { conversation: r.channel ?? conversation, messageRef: r.ts };
     },
+    postImage: (conversation, image, notice, opts) =>
+      postSlackImage(client, conversation, image, notice.text, opts),
     async update(message, notice) {
       await updateTurn();
       await withRateLimit(() =>

@@ -10,6 +10,8 @@ export const REQUIRED_SCOPES = [
   'channels:history',
   'groups:history',
   'im:write',
+  // The weekly compliance report's chart (files.getUploadURLExternal / completeUploadExternal).
+  'files:write',
 ] as const;
 
 export interface ScopeCheck {

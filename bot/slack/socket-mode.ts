@@ -20,7 +20,9 @@ export class SlackSocketModeError extends Error {
 
 export interface SocketModeLink {
   receiver: InstanceType<typeof SocketModeReceiver>;
-  /** Resolves once Slack said hello; rejects with a SlackSocketModeError. */
+  /** One connection attempt: resolves once Slack said hello; rejects with a SlackSocketModeError. */
+  connect(): Promise<void>;
+  /** connect(), under its former name. */
   start(): Promise<void>;
   /** Resolves once the WebSocket is closed (or SOCKET_SETTLE_MS passed). */
   stop(): Promise<void>;
@@ -38,15 +40,22 @@ export function socketModeLink(
   clientOptions: { slackApiUrl?: string },
   boltLog: ConstructorParameters<typeof SocketModeReceiver>[0]['logger'],
   log: Logger,
+  /** A reconnect of the client's own failed: the owner starts its attempts again. */
+  onLost: (err: SlackSocketModeError) => void = () => undefined,
 ): SocketModeLink {
   const receiver = new SocketModeReceiver({
     appToken,
     logger: boltLog,
-    // A copy: the client adds its own retry policy to the object it is given.
-    installerOptions: { clientOptions: { ...clientOptions } },
+    // One try per apps.connections.open, bounded: the client's default (100 retries) kept
+    // start() and the process hanging when Slack was unreachable; our owner retries with
+    // back-off it can stop.
+    installerOptions: {
+      clientOptions: { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000 },
+    },
   });
   const client = receiver.client;
   let inFlight = false;
+  let open = false;
   client.on('connecting', () => (inFlight = true));
   client.on('reconnecting', () => {
     inFlight = true;
@@ -54,9 +63,28 @@ export function socketModeLink(
   });
   client.on('connected', () => {
     inFlight = false;
+    open = true;
     log.info('slack socket mode connected');
   });
-  client.on('disconnected', () => (inFlight = false));
+  client.on('disconnected', () => {
+    inFlight = false;
+    open = false;
+  });
+  // The client's own reconnects call start() and leave its rejection unhandled (which would
+  // crash Node); ours are awaited. A failed reconnect of its own goes to onLost instead.
+  const clientStart = client.start.bind(client);
+  let ours = false;
+  client.start = async () => {
+    const mine = ours;
+    try {
+      return await clientStart();
+    } catch (err) {
+      if (mine) throw err;
+      log.warn('slack socket mode: a reconnect failed; retrying with back-off');
+      onLost(startError(err));
+      return undefined as unknown as Awaited<ReturnType<typeof clientStart>>;
+    }
+  };
 
   const settle = (event: string) =>
     new Promise<boolean>((resolve) => {
@@ -71,18 +99,30 @@ export function socketModeLink(
       client.once(event, done);
     });
 
+  const connect = async () => {
+    ours = true;
+    try {
+      const started = receiver.start();
+      ours = false;
+      await started;
+    } catch (err) {
+      throw startError(err);
+    } finally {
+      ours = false;
+    }
+  };
   return {
     receiver,
-    async start() {
-      try {
-        await receiver.start();
-      } catch (err) {
-        throw startError(err);
-      }
-    },
+    connect,
+    start: connect,
     async stop() {
       if (inFlight && !(await settle('connected')))
         log.warn('slack socket mode: a reconnect was still under way at stop');
+      if (!open) {
+        // Never connected (or already closed): there is no socket to wait for.
+        void client.disconnect();
+        return;
+      }
       const closed = settle('disconnected');
       // disconnect()'s own promise waits for the close with no limit; `closed` has one.
       void client.disconnect();

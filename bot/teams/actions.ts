@@ -11,7 +11,8 @@ import {
 } from '../cards/model.js';
 import { alertHeadline } from '../cards/text.js';
 import type { CardPublisher } from '../cards/publisher.js';
-import { mayDecide, type ChatUser } from '../commands/access.js';
+import { mayDecide, teamsPlace, type ChatPlace, type ChatUser } from '../commands/access.js';
+import { CHAT_LIMITS, payloadOverLimit } from '../commands/parse.js';
 import { RepeatFilter } from '../commands/repeats.js';
 import type { CommandRunner, Reply } from '../commands/runner.js';
 import {
@@ -21,7 +22,12 @@ import {
   type RefreshData,
   type RenderOptions,
 } from './adaptive.js';
-import { baseConversationId, messageRefOf, type TeamsNotifier } from './notifier.js';
+import {
+  CARD_CONVERSATION_TYPES,
+  baseConversationId,
+  messageRefOf,
+  type TeamsNotifier,
+} from './notifier.js';
 
 export interface CardActionDeps {
   runner: CommandRunner;
@@ -46,8 +52,22 @@ export function userOf(a: Partial<Activity>): ChatUser {
   };
 }
 
+/** Where a Teams activity was sent from: a card conversation of the approvers' tenant, or not. */
+export const placeOf = (policies: readonly PolicyDocument[], a: Partial<Activity>): ChatPlace =>
+  teamsPlace(
+    policies,
+    {
+      conversationType: a.conversation?.conversationType,
+      tenantId: a.conversation?.tenantId ?? userOf(a).tenant,
+    },
+    CARD_CONVERSATION_TYPES,
+  );
+
+/** The same words whether the rollout does not exist or is not this person's to see. */
+export const NOT_VISIBLE = 'Nothing to show: no rollout by that id that you can see here.';
+
 const KINDS = new Set<CardKind>(['rollout', 'promotion', 'alert']);
-const ID = /^[\w.:-]{1,200}$/;
+const ID = new RegExp(`^[\\w.:-]{1,${CHAT_LIMITS.rolloutId}}$`);
 
 /** The refresh (and "Back") data of a card; undefined for anything we did not send. */
 export function parseRefresh(raw: unknown): RefreshData | undefined {
@@ -55,8 +75,16 @@ export function parseRefresh(raw: unknown): RefreshData | undefined {
   const o = raw as Record<string, unknown>;
   if (typeof o.rolloutId !== 'string' || !ID.test(o.rolloutId)) return undefined;
   const kind = KINDS.has(o.kind as CardKind) ? (o.kind as CardKind) : 'rollout';
-  return { rolloutId: o.rolloutId, kind, ...(typeof o.ring === 'string' ? { ring: o.ring } : {}) };
+  const ring = typeof o.ring === 'string' && o.ring.length <= CHAT_LIMITS.ring ? o.ring : undefined;
+  return { rolloutId: o.rolloutId, kind, ...(ring ? { ring } : {}) };
 }
+
+/** An invoke error Teams shows the clicker (Universal Actions' error response). */
+export const badRequest = (message: string): AdaptiveCardInvokeResponse => ({
+  statusCode: 400,
+  type: 'application/vnd.microsoft.error',
+  value: { code: 'BadRequest', message },
+});
 
 const cardResponse = (card: AdaptiveCard): AdaptiveCardInvokeResponse => ({
   statusCode: 200,
@@ -122,29 +150,35 @@ export class TeamsCardActions {
   /** `adaptiveCard/action`: refresh, details paging, and the decisions. */
   async invoke(ctx: TurnContext, verb: string, data: unknown): Promise<AdaptiveCardInvokeResponse> {
     const user = userOf(ctx.activity);
+    const place = placeOf(this.d.policies, ctx.activity);
+    // Too long: say which field and change nothing (a decoder would drop it silently).
+    const long = payloadOverLimit(data);
+    if (long) return messageResponse(long);
     if (verb === 'refresh') {
       const r = parseRefresh(data);
       const card = r && (await this.current(r.rolloutId, r.kind, r.ring));
-      if (!card) return messageResponse('This rollout is no longer known to patchops.');
+      if (!card || !this.d.runner.mayRead(user, card.clientId, place))
+        return messageResponse(NOT_VISIBLE);
       const notice = this.viewFor(user, card);
       // The refreshed card keeps its refresh, so approvers' views stay current. Teams waits for
       // this answer: approvers' ids come from what is stored, without asking the Connector.
       return cardResponse(await this.d.notifier.render(ctx, card, { notice, ask: false }));
     }
     const p = decodeAction(data);
-    if (!p)
-      return {
-        statusCode: 400,
-        type: 'application/vnd.microsoft.error',
-        value: { code: 'BadRequest', message: 'This button was not sent by patchops.' },
-      };
+    if (!p) return badRequest('This button was not sent by patchops.');
     const kind = parseRefresh(data)?.kind ?? 'rollout';
-    if (p.action === 'details')
+    const visible = await this.d.runner.mayReadRollout(user, p.rolloutId, place);
+    if (p.action === 'details') {
+      if (!visible) return messageResponse(NOT_VISIBLE);
       return cardResponse(
         renderDetailsCard(await buildPatchPage(this.d.store, p.rolloutId, p.page ?? 0), { kind }),
       );
-    const reply = await this.act(user, p, reasonOf(data), `teams:${ctx.activity.id}`);
-    const card = await this.current(p.rolloutId, kind, p.ring);
+    }
+    // Someone who may not see the rollout is still refused (and audited) by the runner, in
+    // words that do not say whether it exists.
+    const acted = await this.act(user, p, reasonOf(data), `teams:${ctx.activity.id}`);
+    const reply = visible || acted.ok ? acted : { ok: false, text: NOT_VISIBLE };
+    const card = visible ? await this.current(p.rolloutId, kind, p.ring) : undefined;
     if (!card) return messageResponse(reply.text);
     if (reply.ok) this.afterTurn(ctx.activity, user, p, kind);
     // No refresh on the clicker's copy: an immediate auto-refresh would hide the notice.
@@ -157,9 +191,20 @@ export class TeamsCardActions {
 
   /** Action.Submit fallback: the same click as a message; answers with text and the card. */
   async submit(ctx: TurnContext, value: unknown): Promise<void> {
+    const long = payloadOverLimit(value);
+    if (long) {
+      await ctx.sendActivity(long);
+      return;
+    }
+    const user = userOf(ctx.activity);
+    const place = placeOf(this.d.policies, ctx.activity);
     const p = decodeAction(value);
     const kind = parseRefresh(value)?.kind ?? 'rollout';
     if (p?.action === 'details') {
+      if (!(await this.d.runner.mayReadRollout(user, p.rolloutId, place))) {
+        await ctx.sendActivity(NOT_VISIBLE);
+        return;
+      }
       const page = await buildPatchPage(this.d.store, p.rolloutId, p.page ?? 0);
       await ctx.sendActivity(attachment(renderDetailsCard(page, { kind })));
       return;
@@ -168,12 +213,18 @@ export class TeamsCardActions {
       const r = parseRefresh(value);
       const card = r && (await this.current(r.rolloutId, r.kind, r.ring));
       await ctx.sendActivity(
-        card ? attachment(await this.render(ctx, card)) : 'That card is not one patchops knows.',
+        card && this.d.runner.mayRead(user, card.clientId, place)
+          ? attachment(await this.render(ctx, card))
+          : NOT_VISIBLE,
       );
       return;
     }
-    const user = userOf(ctx.activity);
-    const reply = await this.act(user, p, reasonOf(value), `teams:${ctx.activity.id}`);
+    const reply = await this.d.runner.concealed(
+      user,
+      p.rolloutId,
+      place,
+      await this.act(user, p, reasonOf(value), `teams:${ctx.activity.id}`),
+    );
     await ctx.sendActivity({ type: 'message', text: reply.text, textFormat: 'markdown' });
     if (reply.ok) this.afterTurn(ctx.activity, user, p, kind);
   }
@@ -247,9 +298,10 @@ export class TeamsCardActions {
   }
 }
 
+/** payloadOverLimit has refused a reason over CHAT_LIMITS.reason before this is read. */
 const reasonOf = (data: unknown): string => {
   const r = (data as { reason?: unknown } | null)?.reason;
-  return typeof r === 'string' ? r.trim().slice(0, 500) : '';
+  return typeof r === 'string' ? r.trim() : '';
 };
 
 export const attachment = (card: AdaptiveCard): Partial<Activity> => ({

@@ -14,7 +14,9 @@ import {
   deferLabel,
   highlightLines,
   ringLine,
+  riskLines,
   severityLine,
+  urgencyLine,
 } from '../cards/text.js';
 
 /**
@@ -168,6 +170,7 @@ function body(c: RolloutCard, notice: RenderOptions['notice']): Json[] {
         value: `${c.cveCount}${c.kevCount ? ` · **${c.kevCount} on CISA KEV**` : ''}`,
       },
       { title: 'Rings', value: c.rings.map((r) => `${r.name} ${r.devices}`).join(' · ') || '-' },
+      ...(c.urgency ? [{ title: 'Most urgent', value: urgencyLine(c.urgency) }] : []),
     ],
   });
   const hl = highlightLines(c);
@@ -248,6 +251,7 @@ export function renderDetailsCard(p: PatchPage, back: { kind: CardKind } = { kin
             : ''
         }`,
       ),
+      ...(x.risk ? riskLines(x.risk).map((l) => small(l)) : []),
     ],
   }));
   const nav = (page: number): ActionData => ({

@@ -5,16 +5,24 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type CloudAdapter,
+  type InvokeResponse,
 } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { TeamsConfig } from '../../cli/config-chat.js';
 import type { PolicyDocument } from '../../domain/policy/index.js';
 import type { Store } from '../../store/index.js';
 import type { CardPublisher } from '../cards/publisher.js';
-import { parseCommand } from '../commands/parse.js';
+import { overLimit, parseCommand } from '../commands/parse.js';
 import type { CommandRunner } from '../commands/runner.js';
 import type { RouteHandler } from '../server.js';
-import { TeamsCardActions, attachment, messageResponse, userOf } from './actions.js';
+import {
+  TeamsCardActions,
+  attachment,
+  badRequest,
+  messageResponse,
+  placeOf,
+  userOf,
+} from './actions.js';
 import { createTeamsAdapter, type TeamsAuthOverrides } from './adapter.js';
 import { serveBotRequest } from './http.js';
 import type { TeamsUsers } from './users.js';
@@ -61,6 +69,27 @@ export function commandText(a: Partial<Activity>): string {
 }
 
 const paragraphs = (text: string) => text.replace(/\n/g, '\n\n');
+
+/** Ids of an activity that end up in keys, rows and logs: over the limit, nothing is done. */
+const idsOverLimit = (a: Partial<Activity>): string | undefined =>
+  overLimit({ conversationId: a.conversation?.id, activityId: a.id });
+
+/**
+ * What is wrong with an invoke before botbuilder reads it: without a name it would answer 501
+ * (not implemented), and an Adaptive Card action without an action object would throw.
+ */
+export function invokeProblem(a: Partial<Activity>): string | undefined {
+  if (!a.name) return 'This invoke names no action; patchops answers card buttons only.';
+  if (a.name !== 'adaptiveCard/action') return undefined;
+  const value = a.value as { action?: unknown } | null | undefined;
+  const action = value?.action as { verb?: unknown } | null | undefined;
+  if (!action || typeof action !== 'object')
+    return 'This card action carries no action; press a patchops button on a card.';
+  if (typeof action.verb !== 'string' || !action.verb)
+    return 'This card action names no verb; press a patchops button on a card.';
+  if (action.verb.length > 64) return 'verb is too long: at most 64 characters.';
+  return idsOverLimit(a);
+}
 
 /**
  * patchops in Teams: remembers where it is installed, answers commands, and turns card clicks
@@ -114,6 +143,11 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
 
   private async installed(ctx: TurnContext, quiet = false): Promise<void> {
     const a = ctx.activity;
+    const long = idsOverLimit(a);
+    if (long) {
+      this.d.log.warn({ problem: long }, 'teams conversation not recorded');
+      return;
+    }
     const tenant = userOf(a).tenant ?? null;
     const team = (a.channelData as { team?: { id?: unknown } } | undefined)?.team?.id;
     await this.d.store.chat.saveConversation({
@@ -140,7 +174,11 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
 
   private async welcome(ctx: TurnContext): Promise<void> {
     const shared = CARD_CONVERSATION_TYPES.has(ctx.activity.conversation.conversationType);
-    const help = await this.d.runner.help(userOf(ctx.activity), shared ? '@patchops ' : '');
+    const help = await this.d.runner.help(
+      userOf(ctx.activity),
+      shared ? '@patchops ' : '',
+      placeOf(this.d.policies, ctx.activity),
+    );
     await ctx.sendActivity({
       type: 'message',
       textFormat: 'markdown',
@@ -156,7 +194,13 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
 
   private async message(ctx: TurnContext): Promise<void> {
     const a = ctx.activity;
+    const long = idsOverLimit(a);
+    if (long) {
+      await ctx.sendActivity(long);
+      return;
+    }
     const text = commandText(a);
+    const place = placeOf(this.d.policies, a);
     if (a.value && typeof a.value === 'object' && !text) {
       await this.actions.submit(ctx, a.value); // Action.Submit fallback of a card button
       return;
@@ -168,7 +212,7 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
     const prefix = CARD_CONVERSATION_TYPES.has(a.conversation.conversationType) ? '@patchops ' : '';
     if (!parsed.ok) {
       // What went wrong, then what this user may run: no second round trip to `help`.
-      const help = await this.d.runner.help(userOf(a), prefix);
+      const help = await this.d.runner.help(userOf(a), prefix, place);
       await ctx.sendActivity({
         type: 'message',
         textFormat: 'markdown',
@@ -176,7 +220,10 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
       });
       return;
     }
-    const reply = await this.d.runner.run(userOf(a), parsed.command, `teams:${a.id}`, prefix);
+    const user = userOf(a);
+    let reply = await this.d.runner.run(user, parsed.command, `teams:${a.id}`, prefix, place);
+    if ('rolloutId' in parsed.command)
+      reply = await this.d.runner.concealed(user, parsed.command.rolloutId, place, reply);
     await ctx.sendActivity({
       type: 'message',
       textFormat: 'markdown',
@@ -184,6 +231,13 @@ export class PatchopsTeamsBot extends TeamsActivityHandler {
     });
     if (reply.card) await ctx.sendActivity(attachment(await this.actions.render(ctx, reply.card)));
     if (reply.refresh) this.actions.refreshLater(reply.refresh);
+  }
+
+  /** A malformed invoke gets a 400 with a short reason instead of botbuilder's 501 or 500. */
+  protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse> {
+    const problem = invokeProblem(ctx.activity);
+    if (problem) return { status: 400, body: badRequest(problem) };
+    return super.onInvokeActivity(ctx);
   }
 
   protected override async onAdaptiveCardInvoke(

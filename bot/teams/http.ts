@@ -9,11 +9,40 @@ export const MAX_BODY_BYTES = 1_048_576;
  * What every activity the Bot Connector posts carries; without these botbuilder fails with a
  * 500, which the Connector would retry. Everything else is botbuilder's to check.
  */
+const isHttpUrl = (v: string) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+};
+const account = z.looseObject({ id: z.string({ message: 'expected the account id' }) });
 const incomingActivity = z.looseObject({
   type: z.string({ message: 'expected the activity type, e.g. "message"' }).min(1),
-  serviceUrl: z.string({ message: 'expected the Bot Connector URL to answer on' }).min(1),
-  conversation: z.looseObject({ id: z.string({ message: 'expected the conversation id' }).min(1) }),
+  serviceUrl: z
+    .string({ message: 'expected the Bot Connector URL to answer on' })
+    .min(1)
+    .refine(isHttpUrl, 'expected an http(s) URL'),
+  conversation: z.looseObject({
+    id: z.string({ message: 'expected the conversation id' }).min(1),
+    tenantId: z.string().nullish(),
+    conversationType: z.string().nullish(),
+  }),
+  // Fields botbuilder and the bot read as these types; other shapes are a client's mistake.
+  id: z.string().nullish(),
+  channelId: z.string().nullish(),
+  text: z.string().nullish(),
+  from: account.nullish(),
+  recipient: account.nullish(),
+  membersAdded: z.array(account).nullish(),
+  membersRemoved: z.array(account).nullish(),
+  channelData: z.looseObject({}).nullish(),
+  name: z.string().nullish(),
+  action: z.string().nullish(),
 });
+
+/** How much of an oversized body is read (and dropped) so its sender gets the 413. */
+const DRAIN_LIMIT_BYTES = 32 * MAX_BODY_BYTES;
 
 /** A request that is no activity: the fields that are wrong, for a 400. */
 export interface BadActivity {
@@ -33,9 +62,13 @@ async function readBotRequest(
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return { tooLarge: true };
-    chunks.push(chunk as Buffer);
+    if (size > DRAIN_LIMIT_BYTES) {
+      req.destroy();
+      return { tooLarge: true };
+    }
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
+  if (size > MAX_BODY_BYTES) return { tooLarge: true };
   let body: Record<string, unknown> | undefined;
   try {
     const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;

@@ -31,12 +31,46 @@ export async function runBot(config: Config, log: Logger): Promise<void> {
     policies: loadPolicyFiles(policyFiles(config.policyDir)),
     log,
   });
-  await new Promise<void>((resolve) => {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  log.info('bot stopping');
-  await bot.close();
-  await temporal.connection.close();
-  await pool.end();
+  log.info({ signal }, 'bot stopping');
+  // A second signal, or a shutdown step stuck on an unreachable platform, must not keep the
+  // process up: whatever is still pending after STOP_DEADLINE_MS is abandoned.
+  const again = () => {
+    log.warn('second signal: exiting now');
+    process.exit(1);
+  };
+  process.once('SIGINT', again);
+  process.once('SIGTERM', again);
+  const stopped = await withDeadline(
+    (async () => {
+      await bot.close();
+      await temporal.connection.close();
+      await pool.end();
+    })(),
+    STOP_DEADLINE_MS,
+  );
+  if (!stopped) log.warn({ afterMs: STOP_DEADLINE_MS }, 'bot did not stop in time; exiting');
+  log.info('bot stopped');
+  // Retries of an unreachable platform may still hold timers: they must not hold the process.
+  setTimeout(() => process.exit(stopped ? 0 : 1), stopped ? 500 : 0).unref();
+}
+
+/** How long `patchops bot` gives its parts to close after SIGTERM/SIGINT. */
+export const STOP_DEADLINE_MS = 3_000;
+
+async function withDeadline(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } catch {
+    return true; // a part that failed to close is closed enough to exit
+  } finally {
+    clearTimeout(timer);
+  }
 }

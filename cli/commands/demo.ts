@@ -5,6 +5,7 @@ import { parsePolicy, type PolicyDocument } from '../../domain/policy/index.js';
 import type { Store } from '../../store/index.js';
 import type { patchCycle } from '../../workflows/index.js';
 import { decideUpdate, progressQuery, type Progress } from '../../workflows/messages.js';
+import { terminalLogs, type LogGate } from '../logger.js';
 import { formatCompliance } from './lifecycle.js';
 
 const FINAL = new Set(['completed', 'rejected', 'halted', 'cancelled']);
@@ -76,6 +77,10 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       `No terminal to ask at: approve with \`patchops approve ROLLOUT --as ${DEMO_APPROVER}\`, or run \`patchops dev --yes\`.`,
     );
   }
+  if (interactive)
+    o.out(
+      `Approvals are asked here (log output waits meanwhile); from another terminal use \`patchops approve ROLLOUT --as ${DEMO_APPROVER}\`: the demo policy's approver is "${DEMO_APPROVER}".`,
+    );
   const asked = new Set<string>();
   const lastPhase = new Map<string, string>();
   let lastPrint = 0;
@@ -108,12 +113,10 @@ async function decide(
 ): Promise<void> {
   let approve = true;
   if (interactive) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
     const devices = p.rings.reduce((n, r) => n + r.total, 0);
-    const answer = await rl.question(
-      `Approve ${p.rolloutId} (${devices} devices in ${p.rings.length} rings)? [Y/n] `,
+    const answer = await askAtTerminal(
+      `Approve ${p.rolloutId} (${devices} devices in ${p.rings.length} rings) as ${DEMO_APPROVER}? [Y/n] `,
     );
-    rl.close();
     approve = !/^n/i.test(answer.trim());
   }
   const r = await handle.executeUpdate(decideUpdate, {
@@ -126,4 +129,29 @@ async function decide(
     ],
   });
   o.out(`${p.rolloutId}: ${r.decision} by ${r.decidedBy}`);
+}
+
+/**
+ * Asks one question on its own line: log output is held until it is answered (then written
+ * below it), and the question starts on a fresh line.
+ */
+export async function askAtTerminal(
+  question: string,
+  io: {
+    input: NodeJS.ReadableStream;
+    output: NodeJS.WritableStream;
+    gate: LogGate;
+  } = { input: process.stdin, output: process.stdout, gate: terminalLogs },
+): Promise<string> {
+  return io.gate.hold(async () => {
+    const rl = createInterface({ input: io.input, output: io.output });
+    try {
+      io.output.write('\n');
+      return await rl.question(question);
+    } finally {
+      rl.close();
+      // A terminal echoes the Enter that ends the answer; elsewhere the line is ended here.
+      if (!(io.output as { isTTY?: boolean }).isTTY) io.output.write('\n');
+    }
+  });
 }

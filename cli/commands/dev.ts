@@ -10,7 +10,7 @@ import { createWorker } from '../worker.js';
 import { startChat } from '../chat.js';
 import { buildActivityDeps } from '../deps.js';
 import { DEMO_OFFLINE_RETRY_MS, DEMO_SIMULATOR, runDemo } from './demo.js';
-import { migrateUp } from '../../store/migrate.js';
+import { setUpDatabase } from '../../store/migrate.js';
 import { startEmbeddedPostgres } from '../../store/embedded.js';
 import { createPool, createStore } from '../../store/index.js';
 import type { smokeWorkflow } from '../../workflows/index.js';
@@ -47,6 +47,12 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     })());
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'stopping patchops dev');
+    // A part stuck on an unreachable service (a chat platform, a remote Temporal) must not keep
+    // the process up after Ctrl-C.
+    setTimeout(() => {
+      log.warn('patchops dev did not stop within 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
     void stopAll().then(() => process.exit(0));
   };
   process.once('SIGINT', onSignal);
@@ -54,6 +60,7 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
 
   try {
     let databaseUrl = config.databaseUrl;
+    let ownerUrl = config.databaseOwnerUrl;
     let pgWhere = 'DATABASE_URL';
     if (!databaseUrl) {
       const dir = path.join(config.dataDir, 'postgres');
@@ -63,10 +70,19 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
         onLog: (line) => log.trace({ part: 'postgres' }, line.trim()),
       });
       cleanups.push(() => pg.stop());
-      databaseUrl = pg.url;
-      pgWhere = `embedded, data in ${dir}`;
+      // Migrations run as the cluster's owner; the app connects as patchops_app, which may
+      // only append to and read the audit trail.
+      databaseUrl = pg.appUrl;
+      ownerUrl = pg.ownerUrl;
+      pgWhere = pg.relocated ? `embedded, ${pg.relocated}` : `embedded, data in ${dir}`;
     }
-    const applied = await migrateUp(databaseUrl);
+    const setup = await setUpDatabase({
+      ownerUrl: ownerUrl ?? databaseUrl,
+      appUrl: ownerUrl ? databaseUrl : undefined,
+      log: { info: (m) => log.debug(m) },
+    });
+    const applied = setup.applied;
+    for (const note of setup.notes) log.warn(note);
     if (applied.length) log.info({ applied }, 'migrations applied');
 
     let address = config.temporal.address;

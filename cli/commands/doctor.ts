@@ -2,7 +2,7 @@ import { Connection } from '@temporalio/client';
 import type { Config } from '../config.js';
 import { resolveTargets } from '../runtime.js';
 import { ping } from '../../store/pool.js';
-import { pendingMigrations } from '../../store/migrate.js';
+import { auditPrivilegeCheck, pendingMigrations } from '../../store/migrate.js';
 import { redactUrl } from '../logger.js';
 import { checkSlackScopes } from '../../bot/slack/scopes.js';
 import { slackWebClient } from '../../bot/slack/notifier.js';
@@ -12,6 +12,12 @@ import type { ItsmAdapter } from '../../adapters/itsm/types.js';
 import { adapterDeps } from '../../adapters/kit.js';
 import { createRmm } from '../../adapters/rmm/registry.js';
 import type { RmmAdapter } from '../../adapters/rmm/types.js';
+import { INTEL_STALE_AFTER_MS } from '../../adapters/intel/registry.js';
+import { NVD_NOTICE } from '../../adapters/intel/nvd.js';
+import { INTEL_SOURCES } from '../../adapters/intel/types.js';
+import { formatDuration } from '../../domain/duration.js';
+import { createPool } from '../../store/pool.js';
+import { IntelRepository, type IntelSourceStatus } from '../../store/intel.js';
 
 export type CheckState = 'ok' | 'down' | 'warn';
 
@@ -104,6 +110,13 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
       } catch (err) {
         results.push({ part: 'migrations', state: 'down', detail: message(err) });
       }
+      // Whether the app could rewrite the audit trail (it connects as owner or superuser).
+      results.push(
+        await auditPrivilegeCheck(t.databaseUrl).then(
+          (c) => ({ part: 'audit', ...c }),
+          (err: unknown) => ({ part: 'audit', state: 'warn' as const, detail: message(err) }),
+        ),
+      );
     } catch (err) {
       results.push({ part: 'postgresql', state: 'down', detail: `${where}: ${message(err)}` });
       results.push({ part: 'migrations', state: 'down', detail: 'no database to check' });
@@ -111,6 +124,7 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
   }
 
   results.push(...(await adapterChecks(config)));
+  results.push(...(await intelChecks(config, t.databaseUrl)));
   results.push(await slackCheck(config));
   if (config.chat.teams)
     results.push({
@@ -158,6 +172,62 @@ export async function adapterChecks(config: Config): Promise<CheckResult[]> {
     }
   }
   return out;
+}
+
+/**
+ * Each intelligence source: off, never refreshed, stale (KEV and EPSS publish daily, so
+ * older than two days means the schedule is not running), failing, or its age and size.
+ */
+export async function intelChecks(
+  config: Config,
+  databaseUrl: string | undefined,
+  now = new Date(),
+): Promise<CheckResult[]> {
+  let rows: IntelSourceStatus[] | undefined;
+  let problem: string | undefined;
+  if (!databaseUrl) problem = 'no database to check';
+  else {
+    const pool = createPool(databaseUrl, 1);
+    try {
+      rows = await withTimeout(new IntelRepository(pool).status(), 8_000, 'intel status');
+    } catch (err) {
+      problem = /intel_sources/.test(message(err))
+        ? 'no intel tables yet: run `patchops migrate`'
+        : message(err);
+    } finally {
+      await pool.end();
+    }
+  }
+  return INTEL_SOURCES.map((source): CheckResult => {
+    const part = `intel:${source}`;
+    if (!config.intel.sources[source].enabled)
+      return { part, state: 'ok', detail: `off (PATCHOPS_INTEL_${source.toUpperCase()}=off)` };
+    const notice = source === 'nvd' ? ` — ${NVD_NOTICE}` : '';
+    if (problem) return { part, state: 'warn', detail: problem };
+    const r = rows?.find((x) => x.source === source);
+    const refresh = `run \`patchops intel refresh --source ${source}\` and check the intel-refresh schedule`;
+    if (!r?.fetchedAt)
+      return {
+        part,
+        state: 'warn',
+        detail: `never refreshed${r?.lastError ? ` (last error: ${r.lastError})` : ''}: ${refresh}${notice}`,
+      };
+    const age = now.getTime() - r.fetchedAt.getTime();
+    const summary = `${r.records} records, refreshed ${formatDuration(age)} ago from ${r.sourceUrl}`;
+    if (age > INTEL_STALE_AFTER_MS[source])
+      return {
+        part,
+        state: 'warn',
+        detail: `stale: ${summary} (older than ${formatDuration(INTEL_STALE_AFTER_MS[source])}): ${refresh}${notice}`,
+      };
+    if (r.lastError && r.lastErrorAt && r.lastErrorAt > r.fetchedAt)
+      return {
+        part,
+        state: 'warn',
+        detail: `${summary}; the last refresh failed: ${r.lastError}${notice}`,
+      };
+    return { part, state: 'ok', detail: `${summary}${notice}` };
+  });
 }
 
 async function slackCheck(config: Config): Promise<CheckResult> {

@@ -1,4 +1,5 @@
 import type { Patch } from '../model.js';
+import type { RiskTier } from '../risk.js';
 import { blocklistMatch } from './blocklist.js';
 import { DEFAULT_GLOBAL_POLICY } from './defaults.js';
 import type {
@@ -59,6 +60,27 @@ export function checkPolicySet(
     if (earlier === undefined) firstFile.set(key, fileName);
     else problems.push(`${fileName}: scope ${key} is already defined in ${earlier}`);
   }
+  problems.push(...unknownRings(files));
+  return problems;
+}
+
+/**
+ * Approval rules naming a ring no policy defines: such a rule never matches, so a typo in
+ * `rings: [broad]` on a needs_approval rule would quietly let broad go unasked.
+ */
+function unknownRings(files: readonly { fileName: string; policy: PolicyDocument }[]): string[] {
+  const known = new Set(files.flatMap(({ policy }) => (policy.rings ?? []).map((r) => r.name)));
+  const global = files.find(({ policy }) => policy.scope.level === 'global')?.policy;
+  if (!global?.rings) DEFAULT_GLOBAL_POLICY.rings.forEach((r) => known.add(r.name));
+  const problems: string[] = [];
+  for (const { fileName, policy } of files)
+    (policy.approval?.rules ?? []).forEach((rule, i) => {
+      for (const ring of rule.rings ?? [])
+        if (!known.has(ring))
+          problems.push(
+            `${fileName}: approval.rules[${i}].rings: ring "${ring}" is not defined by any policy's rings (known: ${[...known].join(', ')})`,
+          );
+    });
   return problems;
 }
 
@@ -107,6 +129,8 @@ export function effectivePolicy(
     approvalTimeout: nearest('approvalTimeout'),
     emergency: nearest('emergency'),
     tickets: nearest('tickets'),
+    // Per tier, nearest level first: a client that shortens one tier keeps the others.
+    sla: Object.assign({}, ...chain.toReversed().map((p) => p.sla ?? {})) as ResolvedPolicy['sla'],
   };
   return { policy, chain };
 }
@@ -130,6 +154,7 @@ function withDefaults(global: PolicyDocument | undefined): ResolvedPolicy {
     approvalTimeout: global.approvalTimeout ?? d.approvalTimeout,
     emergency: global.emergency ?? d.emergency,
     tickets: global.tickets ?? d.tickets,
+    sla: { ...d.sla, ...global.sla },
   };
 }
 
@@ -145,6 +170,15 @@ export type ApprovalSubject = Pick<
   Patch,
   'id' | 'vendorRef' | 'product' | 'category' | 'vendorSeverity' | 'kev'
 >;
+
+/**
+ * Where the patch is being decided: its risk tier on the device and the device's ring. A
+ * rule with `tiers` or `rings` matches only when the context names one of them.
+ */
+export interface ApprovalContext {
+  tier?: RiskTier | undefined;
+  ring?: string | undefined;
+}
 
 export interface ApprovalDecision {
   /** What happens to the patch. */
@@ -165,11 +199,12 @@ export interface ApprovalDecision {
 export function decideApproval(
   effective: Pick<EffectivePolicy, 'chain'>,
   patch: ApprovalSubject,
+  context: ApprovalContext = {},
 ): ApprovalDecision {
   const levels = effective.chain.map((policy) => ({
     by: scopeLabel(policy),
     blocked: blocklistMatch(policy.blocklist ?? [], patch),
-    rule: firstMatchingRule(policy.approval?.rules ?? [], patch),
+    rule: firstMatchingRule(policy.approval?.rules ?? [], patch, context),
   }));
   for (const { by, blocked, rule } of levels) {
     if (blocked) {
@@ -226,12 +261,15 @@ interface RuleMatch {
 function firstMatchingRule(
   rules: readonly ApprovalRule[],
   patch: ApprovalSubject,
+  context: ApprovalContext,
 ): RuleMatch | undefined {
   const index = rules.findIndex(
     (r) =>
       (r.categories === undefined || r.categories.includes(patch.category)) &&
       (r.severities === undefined || r.severities.includes(patch.vendorSeverity)) &&
-      (r.kev === undefined || r.kev === patch.kev),
+      (r.kev === undefined || r.kev === patch.kev) &&
+      (r.tiers === undefined || (context.tier !== undefined && r.tiers.includes(context.tier))) &&
+      (r.rings === undefined || (context.ring !== undefined && r.rings.includes(context.ring))),
   );
   const rule = rules[index];
   return rule ? { rule, index } : undefined;
@@ -242,6 +280,8 @@ function ruleReason({ rule, index }: RuleMatch): string {
     rule.categories && `category ${rule.categories.join('|')}`,
     rule.severities && `severity ${rule.severities.join('|')}`,
     rule.kev !== undefined && (rule.kev ? 'KEV-listed' : 'not KEV-listed'),
+    rule.tiers && `tier ${rule.tiers.join('|')}`,
+    rule.rings && `ring ${rule.rings.join('|')}`,
   ].filter(Boolean);
   return `approval rule ${index + 1} (${parts.length ? parts.join(', ') : 'any patch'})`;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_SLA_MS } from '../risk.js';
 import type { ResolvedPolicy } from './schema.js';
 
 /**
@@ -69,7 +70,9 @@ export const DEFAULT_GLOBAL_POLICY: ResolvedPolicy = deepFreeze({
   // Nobody is an approver until a policy names them: approval rights are never implied.
   approvers: {},
   approvalTimeout: { after: 2 * DAY, remindEvery: 12 * HOUR, outcome: 'reject' },
-  emergency: { approvalTimeout: 4 * HOUR, soak: 30 * MINUTE, bypassWindows: false },
+  emergency: { approvals: 1, approvalTimeout: 4 * HOUR, soak: 30 * MINUTE, bypassWindows: false },
   // Tickets go where the ITSM's own settings say; no incident unless a policy asks.
   tickets: { incidentOnFailure: false },
+  // CISA BOD 26-04's remediation timelines; "fix on system upgrade" gets 90 days.
+  sla: { ...DEFAULT_SLA_MS },
 });

@@ -11,7 +11,21 @@ import { readYaml } from '../yaml-text.js';
 export type ParsePolicyResult =
   { ok: true; policy: PolicyDocument } | { ok: false; errors: string[] };
 
+/**
+ * The largest policy file read: real ones are a few KB. YAML parsing and zod checking grow
+ * with the text (a 50 MB file took 76 s and 3.4 GB), so anything larger is refused unread.
+ */
+export const MAX_POLICY_BYTES = 1_048_576;
+
+/** The refusal of a policy file over MAX_POLICY_BYTES, naming the file, its size and the limit. */
+export function policyTooLarge(fileName: string, bytes: number): string {
+  const mib = (n: number) => `${(n / 1_048_576).toFixed(n < 10_485_760 ? 2 : 1)} MiB`;
+  return `${fileName}: the file is ${mib(bytes)} (${bytes} bytes); policy files are limited to ${mib(MAX_POLICY_BYTES)} (${MAX_POLICY_BYTES} bytes) — split it, or remove what is not policy`;
+}
+
 export function parsePolicy(yamlText: string, fileName: string): ParsePolicyResult {
+  const bytes = utf8Length(yamlText);
+  if (bytes > MAX_POLICY_BYTES) return { ok: false, errors: [policyTooLarge(fileName, bytes)] };
   const read = readYaml(yamlText, fileName);
   if (!read.ok) return read;
   const data = read.data;
@@ -27,6 +41,21 @@ export function parsePolicy(yamlText: string, fileName: string): ParsePolicyResu
     ok: false,
     errors: formatIssues(parsed.error.issues, []).map((e) => `${fileName}: ${e}`),
   };
+}
+
+/** UTF-8 size of a string without encoding it (domain code runs where Buffer does not). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4; // a surrogate pair
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 type Path = readonly PropertyKey[];

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { durationSchema } from '../duration.js';
 import { patchCategorySchema, severitySchema } from '../model.js';
 import { ringsSchema, windowsSchema } from './rollout-schema.js';
+import { RISK_TIERS, type RiskTier } from '../risk.js';
+
+const riskTierSchema = z.enum(RISK_TIERS);
 
 /**
  * One policy document as an operator writes it in YAML. Every object is strict so a typo
@@ -51,10 +54,28 @@ export const approvalRuleSchema = z
     categories: z.array(patchCategorySchema).min(1).optional(),
     severities: z.array(severitySchema).min(1).optional(),
     kev: z.boolean().optional(),
+    /** Risk tiers (BOD 26-04 timelines) the rule applies to, e.g. [forensic, act]. */
+    tiers: z.array(riskTierSchema).min(1).optional(),
+    /** Ring names the rule applies to; a later ring that needs approval waits for promotion. */
+    rings: z.array(name).min(1).optional(),
     action: approvalActionSchema,
   })
   .strict();
 export type ApprovalRule = z.output<typeof approvalRuleSchema>;
+
+// ---- SLA -------------------------------------------------------------------------------
+
+/** Days (any duration) to remediate per risk tier; a tier left out keeps the nearer level's. */
+export const slaSchema = z
+  .object({
+    forensic: durationSchema.optional(),
+    act: durationSchema.optional(),
+    attend: durationSchema.optional(),
+    track: durationSchema.optional(),
+    upgrade: durationSchema.optional(),
+  } satisfies Record<RiskTier, unknown>)
+  .strict();
+export type SlaSection = z.output<typeof slaSchema>;
 
 export const approvalSchema = z
   .object({
@@ -115,25 +136,54 @@ const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
   message: 'expected a GUID like "72f988bf-86f1-41af-91ab-2d7cd011db47"',
 });
 
+// A Slack id means something only inside its workspace: the same U… from another workspace is
+// someone else, so every list of Slack people names the workspace it belongs to.
+const notATeam = 'expected a Slack workspace (team) id like "T0123ABCD"';
+const slackTeamId = z.string({ message: notATeam }).regex(/^T[A-Z0-9]{2,}$/, notATeam);
+
+/** Slack people of one workspace: member ids and user-group ids of that workspace. */
+const slackPeopleSchema = z
+  .object({
+    teamId: slackTeamId.optional(),
+    users: z.array(slackUser).optional(),
+    usergroups: z.array(slackUsergroup).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    // A refinement, not a required key, so the message can say where to find the id.
+    if (s.teamId === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['teamId'],
+        message:
+          'required: the Slack workspace (team) id these users and groups belong to, like "T0123ABCD" (the T… in app.slack.com/client/T…, or team_id from auth.test)',
+      });
+  })
+  .transform((s) => ({ ...s, teamId: s.teamId! }));
+
+/** Teams people of one tenant: users are Entra ID (AAD) object ids (Teams sends from.aadObjectId). */
+const teamsPeopleSchema = z.object({ tenantId: guid, users: z.array(guid) }).strict();
+
 export const approversSchema = z
   .object({
-    slack: z
-      .object({
-        users: z.array(slackUser).optional(),
-        usergroups: z.array(slackUsergroup).optional(),
-      })
-      .strict()
-      .optional(),
-    /** users are Entra ID (AAD) object ids, which Teams sends as from.aadObjectId. */
-    teams: z
-      .object({ tenantId: guid, users: z.array(guid) })
-      .strict()
-      .optional(),
+    slack: slackPeopleSchema.optional(),
+    teams: teamsPeopleSchema.optional(),
     /** Local user names allowed to run `patchops approve`. */
     cli: z.array(name).optional(),
   })
   .strict();
 export type Approvers = z.output<typeof approversSchema>;
+
+/**
+ * Who may read a client's rollouts, reports and cards in chat without deciding anything.
+ * Approvers and the client's own card channel read anyway. Viewers of the global policy and
+ * of the client's policy both count (they add up; approvers instead are the nearest level's).
+ * No CLI list: whoever runs the CLI holds the database and Temporal credentials already.
+ */
+export const viewersSchema = z
+  .object({ slack: slackPeopleSchema.optional(), teams: teamsPeopleSchema.optional() })
+  .strict();
+export type Viewers = z.output<typeof viewersSchema>;
 
 export const approvalTimeoutSchema = z
   .object({
@@ -172,8 +222,20 @@ export const approvalTimeoutSchema = z
   );
 export type ApprovalTimeoutPolicy = z.output<typeof approvalTimeoutSchema>;
 
+/**
+ * An emergency rollout (one CVE: `patchops emergency`, `/patch emergency`, or a CVE newly
+ * listed in CISA KEV on managed devices): how many different people approve it (0 starts
+ * it at once), how long they have, one soak for every ring, and whether maintenance windows
+ * are waited for (each policy level may allow bypassing them for its devices).
+ */
 export const emergencySchema = z
   .object({
+    approvals: z
+      .number()
+      .int()
+      .min(0)
+      .max(2, { message: 'at most 2 approvers (two different people) for an emergency' })
+      .default(1),
     approvalTimeout: durationSchema.optional(),
     soak: durationSchema.optional(),
     bypassWindows: z.boolean().default(false),
@@ -224,9 +286,11 @@ export const policySchema = z
     circuitBreaker: circuitBreakerSchema.optional(),
     rollback: rollbackSchema.optional(),
     approvers: approversSchema.optional(),
+    viewers: viewersSchema.optional(),
     approvalTimeout: approvalTimeoutSchema.optional(),
     emergency: emergencySchema.optional(),
     tickets: ticketsSchema.optional(),
+    sla: slaSchema.optional(),
   })
   .strict();
 
@@ -245,14 +309,23 @@ const SECTIONS: Record<PolicySection, true> = {
   circuitBreaker: true,
   rollback: true,
   approvers: true,
+  viewers: true,
   approvalTimeout: true,
   emergency: true,
   tickets: true,
+  sla: true,
 };
 /** Every overridable section, in document order. */
 export const POLICY_SECTIONS = Object.keys(SECTIONS) as PolicySection[];
 
 /** A policy with every section present: the global policy after defaults, or a cascade result. */
 export type ResolvedPolicy = { scope: PolicyScope } & {
-  [K in PolicySection]-?: NonNullable<PolicyDocument[K]>;
+  [K in Exclude<PolicySection, AdditiveSection>]-?: NonNullable<PolicyDocument[K]>;
 } & { approval: { default: ApprovalAction } };
+
+/**
+ * Sections that add up over the chain instead of the nearest level winning; whoever needs
+ * them reads the policies themselves (viewers: bot/commands/access.ts), so the cascade
+ * result does not carry them.
+ */
+export type AdditiveSection = 'viewers';

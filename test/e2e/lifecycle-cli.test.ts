@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { cliEnv, runCli, scratchDir, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { temporalAddress } from '../helpers/temporal.js';
+import { json, startFakeHttp } from '../fakes/http/server.js';
 
 const POLICY = `
 scope: { level: client, id: acme }
@@ -85,8 +87,11 @@ describe('the lifecycle from the command line', () => {
       }
       assert.match(status, /awaiting_approval/);
       const refused = await runCli(['approve', id, '--as', 'mallory'], env);
-      assert.equal(refused.code, 1);
-      assert.match(refused.stderr, /cli user mallory is not an approver for client acme/);
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.equal(
+        refused.stderr,
+        "patchops: You are not an approver for client acme, so you cannot approve rollouts. Ask a listed approver, or an admin to add you under approvers.cli in the client's policy.\n",
+      );
       const approved = await runCli(
         ['approve', id, '--as', 'alice', '--reason', 'patch night'],
         env,
@@ -99,9 +104,38 @@ describe('the lifecycle from the command line', () => {
         if (!final.test(status)) await new Promise((r) => setTimeout(r, 500));
       }
       assert.match(status, new RegExp(`${id}: completed`));
-      const report = await runCli(['report', '--client', 'acme'], env);
-      assert.equal(report.code, 0, report.stderr);
-      assert.match(report.stdout, /^acme +\S+ +\d+ +\d+\.\d%/m);
+      // Who approved: the approver name given and the OS account that ran the command.
+      const requested = await db.pool.query<{ actor: string; data: Record<string, unknown> }>(
+        `select actor, data from audit_events where rollout_id = $1 and action = 'rollout.approve.requested'`,
+        [id],
+      );
+      assert.deepEqual(
+        requested.rows.map((r) => [r.actor, r.data.as, r.data.osUser]),
+        [['cli:alice', 'alice', userInfo().username]],
+      );
+
+      // Unknown names: one line on stderr, exit 4, nothing started.
+      const nosuch = await runCli(
+        ['rollout', 'start', '--client', 'nosuch', '--id', `nosuch-${taskQueue}`],
+        env,
+      );
+      assert.equal(nosuch.code, 4, nosuch.stderr);
+      assert.match(nosuch.stderr, /^patchops: unknown client "nosuch": .*\n$/);
+      assert.equal(nosuch.stderr.split('\n').length, 2, nosuch.stderr);
+      const rows = await db.pool.query(`select id from rollouts where client_id = 'nosuch'`);
+      assert.equal(rows.rowCount, 0);
+      // `status` asks Temporal as well as the store: no workflow was started either.
+      for (const args of [
+        ['approve', 'nosuch', '--as', 'alice'],
+        ['cancel', 'nosuch', '--as', 'alice'],
+        ['status', `nosuch-${taskQueue}`],
+      ]) {
+        const r = await runCli(args, env);
+        assert.deepEqual(
+          [r.code, r.stderr, r.stdout],
+          [4, `patchops: no rollout ${args[1]}\n`, ''],
+        );
+      }
     } finally {
       worker.kill('SIGTERM');
       await exited;
@@ -168,8 +202,37 @@ describe('the lifecycle from the command line', () => {
       await waitFor(deferred, /awaiting_approval/);
       await ok(['defer', deferred, '--as', 'alice', '--for', '3d']);
       await waitFor(deferred, /: deferred/);
-      await ok(['cancel', deferred, '--as', 'alice', '--reason', 'change freeze']);
+      // A name that is nobody's approver: refused, exit 3, and the rollout goes on.
+      const stranger = await runCli(['cancel', deferred, '--as', 'nobody-at-all'], env);
+      assert.equal(stranger.code, 3, stranger.stderr);
+      assert.match(stranger.stderr, /not an approver for client acme, so you cannot cancel/);
+      await waitFor(deferred, /: deferred/);
+      assert.match(
+        await ok(['cancel', deferred, '--as', 'alice', '--reason', 'change freeze']),
+        /cancel sent by cli:alice/,
+      );
       await waitFor(deferred, new RegExp(`${deferred}: cancelled`));
+      const again = await runCli(['cancel', deferred, '--as', 'alice'], env);
+      assert.deepEqual(
+        [again.code, again.stderr],
+        [5, `patchops: rollout ${deferred} is cancelled: there is nothing to cancel\n`],
+      );
+      const cancels = await db.pool.query<{
+        action: string;
+        actor: string;
+        data: Record<string, unknown>;
+      }>(
+        `select action, actor, data from audit_events where rollout_id = $1
+           and action in ('rollout.cancel.requested', 'cli.unauthorised') order by id`,
+        [deferred],
+      );
+      assert.deepEqual(
+        cancels.rows.map((r) => [r.action, r.actor, r.data.osUser, r.data.reason ?? null]),
+        [
+          ['cli.unauthorised', 'cli:nobody-at-all', userInfo().username, null],
+          ['rollout.cancel.requested', 'cli:alice', userInfo().username, 'change freeze'],
+        ],
+      );
 
       const rejected = `${taskQueue}-reject`;
       await start(rejected, gated);
@@ -182,6 +245,11 @@ describe('the lifecycle from the command line', () => {
       await waitFor(paused, /deploying/);
       await ok(['pause', paused, '--as', 'alice']);
       await waitFor(paused, /\(paused\)/);
+      const twice = await runCli(['pause', paused, '--as', 'alice'], env);
+      assert.deepEqual(
+        [twice.code, twice.stderr],
+        [5, `patchops: ${paused}: rollout ${paused} is already paused\n`],
+      );
       await ok(['resume', paused, '--as', 'alice']);
       await waitFor(paused, new RegExp(`${paused}: completed`));
 
@@ -202,6 +270,14 @@ describe('the lifecycle from the command line', () => {
         trail.rows.map((r) => `${r.action} ${r.actor}`),
         ['rollout.paused cli:alice', 'rollout.resumed cli:alice'],
       );
+      // The list says what each rollout's own status said above.
+      const list = await ok(['status']);
+      for (const [id, final] of [
+        [deferred, 'cancelled'],
+        [rejected, 'rejected'],
+        [paused, 'completed'],
+      ])
+        assert.match(list, new RegExp(`^${id} +acme +${final} `, 'm'));
     } finally {
       await new Client({ connection }).schedule
         .getHandle('scan-acme')
@@ -210,6 +286,52 @@ describe('the lifecycle from the command line', () => {
       await connection.close();
       worker.kill('SIGTERM');
       await exited;
+    }
+  });
+
+  it('a rollout that fails in planning: start exits 1 with the reason, status says failed and why', async () => {
+    // The ITSM (GitHub issues) refuses the token: the change ticket, the last step of
+    // planning, cannot be opened.
+    const github = await startFakeHttp([], () =>
+      json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }),
+    );
+    const taskQueue = `cli-${randomBytes(4).toString('hex')}`;
+    const env = cliEnv({
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      PATCHOPS_RMM_CONFIG: JSON.stringify({ clients: 1, devicesPerClient: 3, offlineRate: 0 }),
+      PATCHOPS_ITSM: 'github',
+      GITHUB_API_URL: github.url,
+      GITHUB_REPOSITORY: 'acme/patches',
+      GITHUB_TOKEN: 'ghp_revoked',
+    });
+    const policyFile = path.join(scratchDir('failing'), 'acme.yaml');
+    writeFileSync(policyFile, POLICY);
+    const worker = startCli(['worker'], env);
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
+    try {
+      const id = `fail-${taskQueue}`;
+      const started = await runCli(
+        ['rollout', 'start', '--client', 'acme', '--policy', policyFile, '--id', id],
+        env,
+      );
+      assert.equal(started.code, 1, `${started.stdout}\n${started.stderr}`);
+      assert.match(started.stdout, new RegExp(`^started ${id} \\(by cli:`));
+      assert.match(
+        started.stderr,
+        new RegExp(`^patchops: ${id} failed: planning failed: .*Bad credentials`),
+      );
+      const status = await runCli(['status', id], env);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, new RegExp(`^${id}: failed: planning failed: .*Bad credentials`));
+      const list = await runCli(['status'], env);
+      assert.match(list.stdout, new RegExp(`^${id} +acme +failed `, 'm'));
+      assert.ok(github.requests.length > 0, 'the adapter did call the ITSM');
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
+      await github.close();
     }
   });
 });

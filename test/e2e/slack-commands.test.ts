@@ -43,7 +43,7 @@ rings:
   - { name: pilot, members: { percent: 40 }, soak: 0s, successThreshold: 0, concurrency: 2 }
   - { name: broad, members: { percent: 60 }, soak: 0s, successThreshold: 0, concurrency: 2 }
 windows: []
-approvers: { slack: { users: [${APPROVER}] } }
+approvers: { slack: { teamId: T0001, users: [${APPROVER}] } }
 approvalTimeout: { after: 10m, remindEvery: 5m, outcome: reject }
 circuitBreaker: { maxFailureRate: 1, minSamples: 1000 }
 reboot: { mode: if_required, userDeferrals: 0 }

@@ -25,7 +25,7 @@ rings:
   - { name: pilot, members: { percent: 30 }, soak: 0s, successThreshold: 0.5, concurrency: 5 }
   - { name: broad, members: { percent: 70 }, soak: 0s, successThreshold: 0.5, concurrency: 10 }
 windows: []
-approvers: { slack: { users: [${APPROVER}] } }
+approvers: { slack: { teamId: T0001, users: [${APPROVER}] } }
 approvalTimeout: { after: 10m, remindEvery: 5m, outcome: reject }
 circuitBreaker: { maxFailureRate: 0.9, minSamples: 5 }
 reboot: { mode: if_required, userDeferrals: 0 }

@@ -39,7 +39,7 @@ rings:
   - { name: pilot, members: { percent: 30 }, soak: 0s, successThreshold: 0.5, concurrency: 5 }
   - { name: broad, members: { percent: 70 }, soak: 0s, successThreshold: 0.5, concurrency: 10 }
 windows: []
-approvers: { slack: { users: [${APPROVER}], usergroups: [S0APPROVE] } }
+approvers: { slack: { teamId: T0001, users: [${APPROVER}], usergroups: [S0APPROVE] } }
 approvalTimeout: { after: 10m, remindEvery: 5m, outcome: reject }
 circuitBreaker: { maxFailureRate: 0.9, minSamples: 5 }
 reboot: { mode: if_required, userDeferrals: 0 }
@@ -267,9 +267,10 @@ describe('Slack front door with the real Bolt receiver, worker and dev server', 
     assert.match(JSON.stringify(view), /Compliance per client/);
   });
 
-  it('the bot answers only in allowed workspaces', async () => {
+  it('a request from another workspace is acknowledged and nothing else happens', async () => {
     const n = sink.bodies.length;
-    await postToBolt(
+    const calls = fake.calls.length;
+    const r = await postToBolt(
       events,
       SECRET,
       slashCommand({
@@ -281,7 +282,12 @@ describe('Slack front door with the real Bolt receiver, worker and dev server', 
         responseUrl: sink.url,
       }),
     );
-    const reply = (await until('refusal', () => sink.bodies[n])) as { text: string };
-    assert.match(reply.text, /not enabled in this channel or workspace/);
+    // Acknowledged (so Slack does not retry) with an empty body, and refused at the door:
+    // no reply, no Web API call.
+    assert.equal(r.status, 200);
+    assert.equal(r.body, '');
+    await new Promise((res) => setTimeout(res, 1_000));
+    assert.equal(sink.bodies.length, n, 'no reply to the stranger');
+    assert.equal(fake.calls.length, calls, 'no Slack Web API call');
   });
 });

@@ -14,7 +14,6 @@ import { postActivity } from '../fakes/teams/tokens.js';
 import { rolloutSuite } from '../helpers/rollout-suite.js';
 import {
   ADA,
-  CARD_TYPE,
   CHANNEL,
   TENANT,
   cardOf,
@@ -125,27 +124,33 @@ describe('Teams card decisions: Action.Submit and other tenants', () => {
       assert.equal((click.channelData as { tenant: { id: string } }).tenant.id, OTHER_TENANT);
       const r = await post(click);
       assert.equal(r.status, 200);
-      assert.equal((r.body as Json).type, CARD_TYPE, 'the clicker gets the card back');
-      assert.match(
-        textOf(r.body),
-        /You are not an approver for client acme, so you cannot approve rollouts/,
-      );
-      assert.ok(!textOf(r.body).includes('approve recorded'));
+      // From another tenant they may not even see the rollout: refused in words that do not
+      // say whether it exists (nor whose it is), and audited all the same.
+      const hidden = 'Nothing to show: no rollout by that id that you can see here.';
+      assert.equal((r.body as Json).type, 'application/vnd.microsoft.activity.message');
+      assert.equal((r.body as Json).value, hidden);
 
       // The other ways in are shut as well: the Action.Submit fallback and a typed command.
       const submit = fake.submitMessage(impostor, { value: data, replyToId: cardId });
       assert.equal((await post(submit)).status, 200);
-      assert.match(repliesTo(connector, submit.id).join('\n'), /not an approver for client acme/);
+      assert.equal(
+        repliesTo(connector, submit.id).join('\n'),
+        `No client or rollout "${id}" that you can see here.`,
+      );
       const typed = fake.message(impostor, { text: `approve ${id}` });
       assert.equal((await post(typed)).status, 200);
-      assert.match(repliesTo(connector, typed.id).join('\n'), /not an approver for client acme/);
+      assert.equal(
+        repliesTo(connector, typed.id).join('\n'),
+        `No client or rollout "${id}" that you can see here.`,
+      );
 
       assert.equal((await handle.query(progressQuery)).phase, 'awaiting_approval');
       assert.deepEqual(await s.db.store.records.approvals(id), []);
       const refused = (await s.db.store.audit.listBySubject('rollout', id)).filter(
         (e) => e.action === 'chat.unauthorised',
       );
-      assert.equal(refused.length, 3, JSON.stringify(refused));
+      // Audited once per person, target and interval (RolloutControls), not once per try.
+      assert.ok(refused.length >= 1 && refused.length <= 3, JSON.stringify(refused));
       for (const e of refused) {
         assert.equal(e.actor, `teams:${ADA}`);
         assert.equal(e.data.tenant, OTHER_TENANT, 'the audit names the foreign tenant');

@@ -203,8 +203,17 @@ describe('Teams commands sent as messages', () => {
       assert.match(await say(`resume ${id}`), /resume sent/);
       await until('resumed', async () => !(await phaseOf(id)).paused);
       assert.equal((await s.db.store.cards.facts(id))?.paused, false);
-      // Someone who may not decide cannot pause it, and the attempt is on record.
-      assert.match(await say(`pause ${id}`, personal(MALLORY)), /not an approver for client acme/);
+      // Someone who may not decide cannot pause it, and the attempt is on record. In a
+      // personal chat they may not even see it: the answer does not say whether it exists.
+      assert.equal(
+        await say(`pause ${id}`, personal(MALLORY)),
+        `No client or rollout "${id}" that you can see here.`,
+      );
+      assert.match(
+        await say(`pause ${id}`, { ...inChannel(), user: MALLORY }),
+        /not an approver for client acme/,
+        'in the channel the cards go to, they see it and are told why',
+      );
       assert.equal((await phaseOf(id)).paused, false);
       assert.match(await say(`cancel ${id}`), /cancel sent/);
       assert.equal((await handle.result()).phase, 'cancelled');

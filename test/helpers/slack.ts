@@ -106,6 +106,7 @@ export async function serveSlack(
     policies: o.policies,
     log: testLog,
   });
+  await front.start();
   const server: BotServer = await startBotServer({ slack: front.handler }, '127.0.0.1', 0, (err) =>
     testLog.error({ err }),
   );
@@ -125,6 +126,7 @@ export async function serveSlack(
     },
     close: async () => {
       await server.close();
+      await front.stop();
       await publisher.flush();
       await fake.close();
     },

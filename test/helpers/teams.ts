@@ -1,8 +1,13 @@
 import type { Logger } from 'pino';
 import { CardPublisher } from '../../bot/cards/publisher.js';
 import { CommandRunner } from '../../bot/commands/runner.js';
-import { startBotServer, type BotServer } from '../../bot/server.js';
-import { createTeamsAdapter, type TeamsAuthOverrides } from '../../bot/teams/adapter.js';
+import { startBotServer, withReadiness, type BotServer } from '../../bot/server.js';
+import {
+  createTeamsAdapter,
+  stopTeamsReadiness,
+  teamsReadiness,
+  type TeamsAuthOverrides,
+} from '../../bot/teams/adapter.js';
 import { createTeamsFrontDoor, type TeamsFrontDoor } from '../../bot/teams/bot.js';
 import { createTeamsNotifier, type TeamsNotifier } from '../../bot/teams/notifier.js';
 import type { TeamsConfig } from '../../cli/config-chat.js';
@@ -107,7 +112,9 @@ export async function serveTeams(
     log,
     ...(opts.authOverrides ? { authOverrides: opts.authOverrides } : {}),
   });
-  const server = await startBotServer({ teams: door.handler }, '127.0.0.1', 0, (err) =>
+  // As cli/chat.ts wires it: /healthz reports the adapter's readiness under "teams".
+  const handler = withReadiness(door.handler, () => teamsReadiness(door.adapter));
+  const server = await startBotServer({ teams: handler }, '127.0.0.1', 0, (err) =>
     log.error({ err }, 'bot request failed'),
   );
   return {
@@ -117,6 +124,7 @@ export async function serveTeams(
     close: async () => {
       await door.idle();
       await server.close();
+      await stopTeamsReadiness(door.adapter);
     },
   };
 }

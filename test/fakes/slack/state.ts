@@ -61,6 +61,9 @@ export interface FakeMessage {
   text: string;
   blocks?: unknown[];
   attachments?: unknown[];
+  /** A file share (files.completeUploadExternal): the shared files, `upload: true`. */
+  files?: unknown[];
+  upload?: boolean;
   thread_ts?: string;
   metadata?: unknown;
   user: string;

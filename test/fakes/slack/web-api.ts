@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { appMethods } from './methods-apps.js';
 import { chatMethods } from './methods-chat.js';
+import { FakeFiles, fileMethods, uploadBytes, type FakeFile } from './methods-files.js';
 import { DIRECTORY_METHODS } from './methods-directory.js';
 import { VIEW_METHODS } from './methods-views.js';
 import { RateLimiter } from './rate-limit.js';
@@ -83,6 +84,8 @@ export interface FakeSlack {
   views: Map<string, FakeView>;
   /** Published Home tab by user id. */
   homeViews: Map<string, FakeView>;
+  /** Files announced by files.getUploadURLExternal, with the bytes their upload URL got. */
+  files: Map<string, FakeFile>;
   /** How many calls were answered 429. */
   readonly rateLimited: number;
   setUsergroup(id: string, users: string[]): void;
@@ -170,7 +173,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   });
   let origin = '';
   const socketMode = attachSocketMode(server, () => origin, { pingIntervalMs: opts.socketPingMs });
+  const files = new FakeFiles();
   const methods: Record<string, MethodSpec> = {
+    ...fileMethods(files, () => origin),
     ...chatMethods({ rejectLongText: opts.rejectLongText === true }),
     ...VIEW_METHODS,
     ...DIRECTORY_METHODS,
@@ -197,6 +202,26 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const upload = /^\/upload\/v1\/(F\w+)$/.exec(url.pathname);
+    if (upload && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const r = await uploadBytes(
+        files,
+        upload[1]!,
+        req.headers['content-type'] ?? '',
+        Buffer.concat(chunks),
+      );
+      calls.push({
+        method: 'upload',
+        body: { file_id: upload[1] },
+        token: undefined,
+        status: r.status,
+        at: Date.now(),
+      });
+      res.writeHead(r.status, { 'content-type': 'text/plain' }).end(r.text);
+      return;
+    }
     if (!url.pathname.startsWith('/api/')) {
       res.writeHead(404).end();
       return;
@@ -274,6 +299,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     ephemerals: state.ephemerals,
     views: state.views,
     homeViews: state.homeViews,
+    files: files.byId,
     get rateLimited() {
       return rateLimited;
     },

@@ -25,6 +25,8 @@ export const DEFAULT_SCOPES: readonly string[] = [
   'channels:history',
   'groups:history',
   'im:write',
+  // Reports share their chart as a file (files.getUploadURLExternal / completeUploadExternal).
+  'files:write',
 ];
 
 export interface FakeChannel {
