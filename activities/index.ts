@@ -10,6 +10,7 @@ import { createAuditActivities } from './audit.js';
 import { createComplianceActivities } from './compliance.js';
 import { createDeviceActivities } from './device.js';
 import { createPlanActivities } from './plan.js';
+import { createEmergencyActivities } from './emergency.js';
 import { createNoticeActivities } from './notices.js';
 import { createRolloutActivities } from './rollout.js';
 import { createScanActivities } from './scan.js';
@@ -41,6 +42,7 @@ export function createActivities(input: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createScanActivities(deps),
     ...createNoticeActivities(deps),
+    ...createEmergencyActivities(deps),
     ...createPlanActivities(deps),
     ...createDeviceActivities(deps),
     ...createTicketActivities(deps),

@@ -49,6 +49,8 @@ export function createRolloutActivities(deps: ActivityDeps) {
       /** The decider's Slack workspace or Teams tenant (identity is platform, workspace, user). */
       tenant?: string | null;
       reason?: string | undefined;
+      /** Approvals from other people still needed (several approvers): the rollout still waits. */
+      approvalsMissing?: number;
       idempotencyKey: string;
     }): Promise<void> {
       const until = a.decision.until ?? null;
@@ -73,8 +75,13 @@ export function createRolloutActivities(deps: ActivityDeps) {
           tenant: a.tenant ?? null,
           reason: a.reason ?? null,
           ...(until ? { until } : {}),
+          ...(a.approvalsMissing ? { approvalsMissing: a.approvalsMissing } : {}),
         },
       });
+      if (a.approvalsMissing) {
+        cards.refresh(a.rolloutId);
+        return;
+      }
       if (a.decision.decision === 'approve')
         await store.rollouts.setPlannedPatchState(a.rolloutId, 'approved');
       // The card loses its decision buttons now, not when the next phase is recorded.

@@ -5,6 +5,7 @@ import { CliError } from './errors.js';
 import { createLogger, packageVersion, type Logger } from './logger.js';
 import { runDev } from './commands/dev.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerEmergencyCommand } from './commands/emergency.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerTeamsCommands } from './commands/teams-package.js';
 import { registerIntelCommands } from './commands/intel.js';
@@ -115,6 +116,7 @@ program
   });
 
 registerLifecycleCommands(program, () => context().config);
+registerEmergencyCommand(program, () => context().config);
 registerReportCommand(program, () => context().config);
 registerTeamsCommands(program, () => context().config);
 registerAuditCommands(program, () => context().config);

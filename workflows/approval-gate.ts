@@ -19,6 +19,8 @@ export async function approvalGate(rolloutId: string, state: CycleState): Promis
   for (let round = 0; ; round++) {
     state.phase = 'awaiting_approval';
     state.decision = null;
+    // Several approvers (an emergency): each round asks all of them again.
+    if ((state.settings?.requiredApprovals ?? 1) > 1) state.approvedBy = [];
     await acts.notify({
       rolloutId,
       kind: 'approval_request',

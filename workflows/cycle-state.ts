@@ -18,6 +18,11 @@ export interface CycleState {
   haltReason: string | null;
   paused: boolean;
   cancelled: { by: string; reason?: string } | null;
+  /**
+   * Who approved so far in this approval round, when the rollout needs approvals from
+   * several different people (an emergency's `approvals: 2`); absent otherwise.
+   */
+  approvedBy?: string[];
 }
 
 export function initialState(): CycleState {

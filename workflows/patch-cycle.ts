@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { TicketEvent } from '../activities/tickets.js';
+import { approvalsMissing, type EmergencyRequest } from '../domain/emergency.js';
 import type { PolicyDocument } from '../domain/policy/schema.js';
 import { approvalGate } from './approval-gate.js';
 import { checkInput, mustBeApprover, refuse, validateControl } from './controls.js';
@@ -61,6 +62,8 @@ export interface PatchCycleInput {
   startedBy: string;
   /** A policy for this rollout only (`rollout start --policy`): replaces the client's own. */
   policyOverride?: PolicyDocument;
+  /** An emergency rollout: only this CVE's devices and patches, the policy's emergency block. */
+  emergency?: EmergencyRequest;
   /** Carried across continue-as-new; absent on the first run. */
   state?: CycleState;
 }
@@ -117,6 +120,27 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
   setHandler(
     decideUpdate,
     async (d) => {
+      // A rollout that needs several different approvers (an emergency's `approvals: 2`)
+      // records each approval and decides with the last one.
+      const missing = approvalsStillNeeded(state, d);
+      if (missing > 0) {
+        state.approvedBy = [...(state.approvedBy ?? []), approverKey(d.approver)];
+        const partial = {
+          decision: 'approve' as const,
+          decidedBy: `${d.approver.via}:${d.approver.id}`,
+          status: state.phase,
+        };
+        await acts.recordDecision({
+          rolloutId,
+          decision: partial,
+          via: d.approver.via,
+          tenant: d.approver.tenant ?? null,
+          reason: d.reason,
+          approvalsMissing: missing,
+          idempotencyKey: `${wf}:decide:${workflowInfo().historyLength}`,
+        });
+        return partial;
+      }
       state.decision = {
         decision: d.decision,
         decidedBy: `${d.approver.via}:${d.approver.id}`,
@@ -131,6 +155,7 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
         rolloutId,
         decision: state.decision,
         via: d.approver.via,
+        tenant: d.approver.tenant ?? null,
         reason: d.reason,
         idempotencyKey: `${wf}:decide:${workflowInfo().historyLength}`,
       });
@@ -147,6 +172,11 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
           );
         }
         mustBeApprover(state, rolloutId, clientId, d.approver);
+        if (d.decision === 'approve' && state.approvedBy?.includes(approverKey(d.approver)))
+          throw refuse(
+            INVALID_STATE,
+            `you already approved rollout ${rolloutId}; it needs ${state.settings?.requiredApprovals ?? 1} approvals from different people`,
+          );
         if (d.decision === 'defer' && !(d.deferMs && d.deferMs > 0))
           throw refuse(INVALID_INPUT, 'defer needs deferMs > 0');
       },
@@ -164,6 +194,7 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
           ring: p.ring,
           promotedBy,
           via: p.approver.via,
+          tenant: p.approver.tenant ?? null,
           idempotencyKey: `${wf}:promoted:${p.ring}`,
         });
       }
@@ -229,6 +260,7 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
         rolloutId,
         clientId,
         policyOverride: input.policyOverride,
+        ...(input.emergency ? { emergency: input.emergency } : {}),
       });
       state.settings = plan.settings;
       state.rings = plan.ringSizes.map((total, i) => ({
@@ -245,6 +277,7 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
           clientId,
           idempotencyKey: `${wf}:ticket`,
           settings: plan.settings,
+          ...(input.emergency ? { emergency: true } : {}),
         })
       ).ticketId;
     } catch (err) {
@@ -327,4 +360,15 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
   await sleep(1); // let progress queries observe 'reporting' in order
   await condition(allHandlersFinished);
   return end('completed', 'all rings done');
+}
+
+/** One person: platform, workspace or tenant, and id (the same id elsewhere is someone else). */
+const approverKey = (a: { via: string; tenant?: string | undefined; id: string }): string =>
+  `${a.via}:${a.tenant ?? ''}:${a.id}`;
+
+/** Approvals still needed after this one, when the rollout asks for several people; else 0. */
+function approvalsStillNeeded(state: CycleState, d: DecisionInput): number {
+  const required = state.settings?.requiredApprovals ?? 1;
+  if (d.decision !== 'approve' || required <= 1) return 0;
+  return approvalsMissing(required, [...(state.approvedBy ?? []), approverKey(d.approver)]);
 }

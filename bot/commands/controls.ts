@@ -127,7 +127,9 @@ export class RolloutControls {
             },
           ],
         });
-      await this.requested(a, d.decision, t, updateId, { reason: d.reason ?? null });
+      // The workflow records the decision and who; the CLI's request adds the OS user.
+      if (a.who.via === 'cli')
+        await this.requested(a, d.decision, t, updateId, { reason: d.reason ?? null });
       return reply(
         'ok',
         `${t.rolloutId}: ${r.decision} recorded (by ${r.decidedBy}).`,
@@ -153,7 +155,7 @@ export class RolloutControls {
       await this.deps.temporal.workflow
         .getHandle(t.rolloutId)
         .executeUpdate(promoteUpdate, { updateId, args: [{ ring, approver: a.who }] });
-      await this.requested(a, 'promote', t, updateId, { ring });
+      if (a.who.via === 'cli') await this.requested(a, 'promote', t, updateId, { ring });
       return reply('ok', `${t.rolloutId}: ring ${ring} promoted.`, t.rolloutId);
     } catch (err) {
       return this.updateError(err, a, 'promote rings', t);

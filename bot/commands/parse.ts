@@ -1,10 +1,11 @@
+import { cveIdSchema } from '../../domain/emergency.js';
 import { parseDuration } from '../../domain/duration.js';
 
 /**
  * The chat command language, shared by Slack's `/patch` and Teams messages:
  *   help | status [client|rollout] | scan CLIENT | rollout CLIENT
  *   approve ROLLOUT [reason…] | reject ROLLOUT reason… | defer ROLLOUT [1d|3d|7d] [reason…]
- *   pause|resume|cancel ROLLOUT [reason…] | report [CLIENT]
+ *   pause|resume|cancel ROLLOUT [reason…] | report [CLIENT] | emergency CVE [CLIENT]
  */
 export type ChatCommand =
   | { name: 'help' }
@@ -14,7 +15,8 @@ export type ChatCommand =
   | { name: 'approve' | 'reject'; rolloutId: string; reason?: string }
   | { name: 'defer'; rolloutId: string; deferMs: number; reason?: string }
   | { name: 'pause' | 'resume' | 'cancel'; rolloutId: string; reason?: string }
-  | { name: 'report'; clientId?: string };
+  | { name: 'report'; clientId?: string }
+  | { name: 'emergency'; cve: string; clientId?: string };
 
 export type CommandName = ChatCommand['name'];
 
@@ -50,6 +52,12 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'rollout',
     usage: 'rollout CLIENT',
     what: 'plan a rollout and ask for approval',
+    readOnly: false,
+  },
+  {
+    name: 'emergency',
+    usage: 'emergency CVE [client]',
+    what: 'roll out only the fix for one CVE, on every client (or one) that misses it',
     readOnly: false,
   },
   {
@@ -172,6 +180,24 @@ export function parseCommand(text: string): ParseResult {
     case 'scan':
     case 'rollout':
       return needId('client', 'clientId') ?? { ok: true, command: { name, clientId: first! } };
+    case 'emergency': {
+      const cve = cveIdSchema.safeParse(first ?? '');
+      if (!cve.success)
+        return {
+          ok: false,
+          error: `${first ? `"${first.slice(0, 40)}" is not a CVE id` : '`emergency` needs a CVE id'}: ${usageOf('emergency')} (e.g. emergency CVE-2026-12345)`,
+        };
+      const [client] = rest;
+      if (client && (!ID.test(client) || overLimit({ clientId: client })))
+        return {
+          ok: false,
+          error: overLimit({ clientId: client }) ?? `"${client}" is not a valid client`,
+        };
+      return {
+        ok: true,
+        command: { name: 'emergency', cve: cve.data, ...(client ? { clientId: client } : {}) },
+      };
+    }
     case 'approve':
     case 'pause':
     case 'resume':

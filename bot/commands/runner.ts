@@ -20,6 +20,7 @@ import {
 } from './access.js';
 import { RolloutControls } from './controls.js';
 import { usage, type ChatCommand } from './parse.js';
+import { describeEmergency, startEmergency } from './emergency.js';
 
 export interface CommandDeps {
   temporal: Client;
@@ -116,6 +117,8 @@ export class CommandRunner {
       case 'scan':
       case 'rollout':
         return this.start(u, cmd.name, cmd.clientId, key);
+      case 'emergency':
+        return this.emergency(u, cmd.cve, cmd.clientId, key);
       case 'approve':
       case 'reject':
         return this.decide(
@@ -251,6 +254,25 @@ export class CommandRunner {
       })
       .catch(ignoreAlreadyStarted);
     return { ok: true, text: `Started rollout ${id} for ${clientId}; its approval card follows.` };
+  }
+
+  /** `emergency CVE [client]`: the CVE's fix only, on each client the person approves for. */
+  private async emergency(
+    u: ChatUser,
+    cve: string,
+    clientId: string | undefined,
+    key: InteractionKey,
+  ): Promise<Reply> {
+    const outcome = await startEmergency(this.deps, {
+      cve,
+      clientId,
+      source: u.platform,
+      actor: actorOf(u),
+      mayStart: (c) => mayDecide(this.deps.policies, c, u),
+    });
+    if (outcome.rollouts.length === 0 && outcome.refused.length)
+      return this.refused(u, 'start an emergency rollout', outcome.refused[0]!, key);
+    return { ok: outcome.refused.length === 0, text: describeEmergency(outcome) };
   }
 
   async card(rolloutId: string): Promise<RolloutCard | undefined> {

@@ -34,7 +34,7 @@ import { connectClient } from '../temporal/connect.js';
 type GetConfig = () => Config;
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
-async function withClient<T>(
+export async function withClient<T>(
   config: Config,
   fn: (client: Client, taskQueue: string) => Promise<T>,
 ): Promise<T> {
@@ -55,7 +55,7 @@ async function withClient<T>(
   }
 }
 
-async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
   const url = resolveTargets(config).databaseUrl;
   if (!url)
     throw new CliError('NO_DATABASE', 'DATABASE_URL is not set and no `patchops dev` is running');

@@ -47,7 +47,7 @@ describe('the lifecycle from the command line', () => {
     assert.ok(r.stderr.split('\n').filter((l) => l.includes('bad.yaml')).length >= 2, r.stderr);
   });
 
-  it('rollout start → approve → status → report against a running worker', async () => {
+  it('rollout start → approve → status against a running worker; unknown names get one line', async () => {
     const taskQueue = `cli-${randomBytes(4).toString('hex')}`;
     const env = cliEnv({
       DATABASE_URL: db.url,

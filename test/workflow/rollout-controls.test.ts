@@ -241,7 +241,10 @@ describe('pause, resume and cancel are Updates with validators', () => {
       ),
     );
     assert.ok(unknown instanceof WorkflowFailedError);
-    assert.match(unknown.cause?.message ?? '', /client nosuch is not known/);
+    assert.match(
+      String((unknown.cause?.cause as Error | undefined)?.message),
+      /client nosuch is not known/,
+    );
     assert.equal(await s.db.store.rollouts.get('ctl-no-client'), undefined);
   });
 });
