@@ -14,6 +14,7 @@ const STATUS: Partial<
   completed: 'completed',
   rejected: 'rejected',
   halted: 'halted',
+  failed: 'failed',
   cancelled: 'cancelled',
 };
 

@@ -174,7 +174,7 @@ export class CardRepository {
               count(*) over () as total
        from rollout_patches rp join patches p on p.id = rp.patch_id
        where rp.rollout_id = $1
-       order by (rp.decision in ('reject', 'defer')), p.kev desc, p.cvss desc nulls last, p.id
+       order by (rp.decision in ('reject', 'defer')), rp.rank nulls last, p.kev desc, p.cvss desc nulls last, p.id
        limit $2 offset $3`,
       [rolloutId, size, page * size],
     );

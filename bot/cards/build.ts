@@ -27,6 +27,7 @@ const HEADLINE: Partial<Record<RolloutPhase, string>> = {
   rejected: 'Rejected',
   halted: 'Halted',
   cancelled: 'Cancelled',
+  failed: 'Failed',
 };
 
 const STATUS_PHASE: Record<string, RolloutPhase> = {

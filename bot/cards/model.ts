@@ -153,7 +153,13 @@ export interface PatchPage {
 
 export const DETAILS_PAGE_SIZE = 15;
 
-const FINAL: ReadonlySet<RolloutPhase> = new Set(['completed', 'rejected', 'halted', 'cancelled']);
+const FINAL: ReadonlySet<RolloutPhase> = new Set([
+  'completed',
+  'rejected',
+  'halted',
+  'cancelled',
+  'failed',
+]);
 export const isFinalPhase = (p: RolloutPhase): boolean => FINAL.has(p);
 
 /** The buttons a card of this kind carries in this phase. */

@@ -112,7 +112,7 @@ export class RolloutControls {
     const round = d.round ?? t.round;
     // One id per (round, decision, person): a retried delivery or a double click gets the
     // first outcome back instead of a second decision.
-    const updateId = `${a.who.via}:${t.rolloutId}:r${round}:${d.decision}:${a.who.id}`;
+    const updateId = `${a.who.via}:${a.who.tenant ?? ''}:${t.rolloutId}:r${round}:${d.decision}:${a.who.id}`;
     try {
       const r = await this.deps.temporal.workflow
         .getHandle(t.rolloutId)
@@ -179,7 +179,7 @@ export class RolloutControls {
     if (FINISHED.has(t.status)) return over(t, what);
     if (!(await this.authorised(a, t)))
       return this.refused(a, `${what} rollouts`, t.clientId, t.rolloutId);
-    const updateId = `${a.who.via}:${t.rolloutId}:${what}:${a.who.id}:${key.slice(-MAX_KEY)}`;
+    const updateId = `${a.who.via}:${a.who.tenant ?? ''}:${t.rolloutId}:${what}:${a.who.id}:${key.slice(-MAX_KEY)}`;
     const update = { pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate }[what];
     try {
       const r = await this.deps.temporal.workflow.getHandle(t.rolloutId).executeUpdate(update, {
@@ -293,6 +293,7 @@ export class RolloutControls {
       data: {
         ...data,
         platform: a.who.via,
+        tenant: a.who.tenant ?? null,
         updateId,
         ...(a.who.via === 'cli' ? { as: a.who.id, osUser: a.osUser ?? null } : {}),
       },

@@ -8,7 +8,7 @@ import { decideUpdate, progressQuery, type Progress } from '../../workflows/mess
 import { terminalLogs, type LogGate } from '../logger.js';
 import { formatCompliance } from './lifecycle.js';
 
-const FINAL = new Set(['completed', 'rejected', 'halted', 'cancelled']);
+const FINAL = new Set(['completed', 'rejected', 'halted', 'cancelled', 'failed']);
 export const DEMO_APPROVER = 'demo';
 /** Realistic but quick: scans take 1.5 s and install jobs 2.5 s of virtual time. */
 export const DEMO_SIMULATOR = { latencyMs: { scan: 1_500, job: 2_500 } };

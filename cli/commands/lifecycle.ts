@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
@@ -24,7 +23,7 @@ import {
 } from '../../bot/commands/controls.js';
 import { FINISHED } from '../../store/cards.js';
 import { createLogger } from '../logger.js';
-import { loadPolicyFiles, policyFiles } from '../policies.js';
+import { loadPolicyFiles, policyFiles, readPolicyText } from '../policies.js';
 import type { Config } from '../config.js';
 import { CliError } from '../errors.js';
 import { percent, table } from '../format.js';
@@ -71,8 +70,11 @@ export async function withStore<T>(config: Config, fn: (store: Store) => Promise
 export function readPolicyFile(file: string): PolicyDocument {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const read = readPolicyText(file);
+    if (!read.ok) throw new CliError('POLICY_INVALID', `--policy: ${read.error}`, 2);
+    text = read.text;
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new CliError(
       'POLICY_UNREADABLE',
       `--policy: cannot read ${file} (${(err as Error).message})`,
@@ -448,7 +450,13 @@ export function registerLifecycleCommands(program: Command, config: GetConfig): 
       for (const file of files) {
         let text: string;
         try {
-          text = readFileSync(file, 'utf8');
+          // Over the size limit it is refused before it is read.
+          const read = readPolicyText(file);
+          if (!read.ok) {
+            errors.push(read.error);
+            continue;
+          }
+          text = read.text;
         } catch (err) {
           errors.push(`${file}: cannot read (${(err as Error).message})`);
           continue;

@@ -8,6 +8,7 @@
  * Interactions arrive form-encoded as `payload=<JSON>`, slash commands as plain form fields
  * and events as JSON. Feed the result to postToBolt().
  */
+import { randomBytes } from 'node:crypto';
 import { FAKE_WORKSPACE } from './workspace.js';
 
 export interface SlackPayload {
@@ -18,10 +19,13 @@ export interface SlackPayload {
 
 let sequence = 0;
 const next = (): number => (sequence += 1);
+// Differs per process: ids derived from trigger ids (a rollout started from chat) must not
+// meet a workflow an earlier test run left on the shared Temporal server.
+const RUN = randomBytes(3).toString('hex');
 
 /** Slack's trigger_id format: "132456.7890123.abcdef". */
 export const fakeTriggerId = (): string =>
-  `${1_700_000_000 + next()}.${FAKE_WORKSPACE.teamId.slice(1)}${next()}.${next().toString(16).padStart(8, 'a')}`;
+  `${1_700_000_000 + next()}.${FAKE_WORKSPACE.teamId.slice(1)}${next()}.${RUN}${next().toString(16).padStart(8, 'a')}`;
 
 const responseUrlFor = (kind: 'actions' | 'commands'): string =>
   `https://hooks.slack.com/${kind}/${FAKE_WORKSPACE.teamId}/${1000 + next()}/fakeresponsetoken`;
