@@ -1,22 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { DecisionResult, RolloutPhase } from '../workflows/messages.js';
 import { RmmError } from '../adapters/rmm/types.js';
+import { statusOf } from '../domain/rollout-state.js';
 import type { ActivityDeps } from './index.js';
 import { ticketKeeper } from './tickets.js';
-
-const STATUS: Partial<
-  Record<RolloutPhase, Parameters<ActivityDeps['store']['rollouts']['setStatus']>[1]>
-> = {
-  planning: 'planning',
-  awaiting_approval: 'awaiting_approval',
-  deploying: 'deploying',
-  verifying: 'verifying',
-  completed: 'completed',
-  rejected: 'rejected',
-  halted: 'halted',
-  failed: 'failed',
-  cancelled: 'cancelled',
-};
 
 /** What the rollout-wide rescan of devices waiting for a reboot found (patch counts). */
 export interface Verification {
@@ -177,7 +164,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       const paused = a.what === 'pause';
       await store.rollouts.setStatus(
         a.rolloutId,
-        paused ? 'paused' : (STATUS[a.phase] ?? 'deploying'),
+        paused ? 'paused' : (statusOf(a.phase) ?? 'deploying'),
       );
       await store.cards.setPaused(a.rolloutId, paused);
       await store.audit.append({
@@ -229,7 +216,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       note?: string | undefined;
       idempotencyKey: string;
     }): Promise<void> {
-      const status = STATUS[a.phase];
+      const status = statusOf(a.phase);
       if (status) await store.rollouts.setStatus(a.rolloutId, status);
       await store.cards.setPhase(a.rolloutId, a.phase);
       if (a.phase !== 'planning' && a.phase !== 'awaiting_approval')
@@ -264,7 +251,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       // The client's stored compliance snapshot is retaken now, so reports show the outcome.
       await store.compliance.takeSnapshots({ clientId: a.clientId });
       const compliance = await store.compliance.snapshot(a.clientId);
-      await store.rollouts.setStatus(a.rolloutId, STATUS[a.phase] ?? 'failed', {
+      await store.rollouts.setStatus(a.rolloutId, statusOf(a.phase) ?? 'failed', {
         ...existing?.summary,
         outcome: a.phase,
         note: a.note,

@@ -1,3 +1,4 @@
+import { isFinal, type RolloutPhase } from '../domain/rollout-state.js';
 import type { Pool } from './pool.js';
 
 export interface CardFacts {
@@ -5,7 +6,7 @@ export interface CardFacts {
   clientId: string;
   clientName: string;
   status: string;
-  phase: string | null;
+  phase: RolloutPhase | null;
   paused: boolean;
   summary: Record<string, unknown>;
   severity: Record<string, number>;
@@ -33,15 +34,6 @@ export interface CardFacts {
   } | null;
 }
 
-/** Statuses after which a rollout changes no more. */
-export const FINISHED: readonly string[] = [
-  'completed',
-  'rejected',
-  'halted',
-  'cancelled',
-  'failed',
-];
-
 /** Patches a rollout will deploy: the plan's auto and approved decisions. */
 const DEPLOYED = `rp.decision in ('auto', 'needs_approval')`;
 
@@ -54,7 +46,7 @@ export class CardRepository {
       client_id: string;
       client_name: string;
       status: string;
-      phase: string | null;
+      phase: RolloutPhase | null;
       paused: boolean;
       summary: Record<string, unknown>;
     }>(
@@ -192,7 +184,7 @@ export class CardRepository {
     };
   }
 
-  async setPhase(rolloutId: string, phase: string, paused?: boolean): Promise<void> {
+  async setPhase(rolloutId: string, phase: RolloutPhase, paused?: boolean): Promise<void> {
     await this.pool.query(
       `update rollouts set phase = $2, paused = coalesce($3, paused), updated_at = now() where id = $1`,
       [rolloutId, phase, paused ?? null],
@@ -248,7 +240,7 @@ export class CardRepository {
       id: r.id,
       clientId: r.client_id,
       status: r.status,
-      shown: FINISHED.includes(r.status) ? r.status : (r.phase ?? r.status),
+      shown: isFinal(r.status) ? r.status : (r.phase ?? r.status),
       paused: r.paused,
       note: r.note,
       ticket: r.ticket,

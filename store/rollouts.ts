@@ -1,17 +1,8 @@
+import type { RolloutStatus } from '../domain/rollout-state.js';
 import type { DeviceOverrides } from '../domain/rollout-settings.js';
 import type { Pool } from './pool.js';
 
-export type RolloutStatus =
-  | 'planning'
-  | 'awaiting_approval'
-  | 'deploying'
-  | 'paused'
-  | 'verifying'
-  | 'completed'
-  | 'rejected'
-  | 'halted'
-  | 'cancelled'
-  | 'failed';
+export type { RolloutStatus } from '../domain/rollout-state.js';
 
 export type RolloutDeviceStatus =
   | 'pending'

@@ -1,3 +1,4 @@
+import type { RolloutPhase } from '../domain/rollout-state.js';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApproverSettings } from '../domain/rollout-settings.js';
 
@@ -39,22 +40,7 @@ export interface PromoteInput {
   ring: string;
 }
 
-export type RolloutPhase =
-  | 'planning'
-  | 'awaiting_approval'
-  | 'deferred'
-  | 'waiting_window'
-  | 'deploying'
-  | 'soaking'
-  | 'awaiting_promotion'
-  | 'verifying'
-  | 'reporting'
-  | 'completed'
-  | 'rejected'
-  | 'halted'
-  | 'cancelled'
-  /** Planning (scan, plan, ticket) failed; the note says why. */
-  | 'failed';
+export type { RolloutPhase } from '../domain/rollout-state.js';
 
 export interface RingProgress {
   name: string;

@@ -1,3 +1,4 @@
+import { phaseOf } from '../../domain/rollout-state.js';
 import type { Store } from '../../store/index.js';
 import type { RingCounts } from '../../store/rollouts.js';
 import type { Progress, RolloutPhase } from '../../workflows/messages.js';
@@ -30,19 +31,6 @@ const HEADLINE: Partial<Record<RolloutPhase, string>> = {
   failed: 'Failed',
 };
 
-const STATUS_PHASE: Record<string, RolloutPhase> = {
-  planning: 'planning',
-  awaiting_approval: 'awaiting_approval',
-  deploying: 'deploying',
-  paused: 'deploying',
-  verifying: 'verifying',
-  completed: 'completed',
-  rejected: 'rejected',
-  halted: 'halted',
-  cancelled: 'cancelled',
-  failed: 'halted',
-};
-
 export interface BuildOptions {
   kind?: CardKind;
   /** The workflow's own progress, when the caller has it (it wins over the store). */
@@ -63,8 +51,7 @@ export async function buildRolloutCard(
   if (!facts) return undefined;
   const kind = opts.kind ?? 'rollout';
   const p = opts.progress;
-  const phase: RolloutPhase =
-    p?.phase ?? (facts.phase as RolloutPhase | null) ?? STATUS_PHASE[facts.status] ?? 'planning';
+  const phase: RolloutPhase = p?.phase ?? facts.phase ?? phaseOf(facts.status);
   const paused = p?.paused ?? facts.paused;
   const [ringCounts, urgency] = await Promise.all([
     store.rollouts.ringCounts(rolloutId),

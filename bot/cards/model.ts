@@ -1,3 +1,4 @@
+import { isFinal } from '../../domain/rollout-state.js';
 import type { RiskTier } from '../../domain/risk.js';
 import type { RiskInputs } from '../../domain/risk-order.js';
 import type { RolloutPhase } from '../../workflows/messages.js';
@@ -153,14 +154,7 @@ export interface PatchPage {
 
 export const DETAILS_PAGE_SIZE = 15;
 
-const FINAL: ReadonlySet<RolloutPhase> = new Set([
-  'completed',
-  'rejected',
-  'halted',
-  'cancelled',
-  'failed',
-]);
-export const isFinalPhase = (p: RolloutPhase): boolean => FINAL.has(p);
+export const isFinalPhase = (p: RolloutPhase): boolean => isFinal(p);
 
 /** The buttons a card of this kind carries in this phase. */
 export function actionsFor(kind: CardKind, phase: RolloutPhase, paused: boolean): CardAction[] {

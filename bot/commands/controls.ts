@@ -1,3 +1,4 @@
+import { isFinal } from '../../domain/rollout-state.js';
 import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -75,7 +76,6 @@ const reply = (outcome: Outcome, text: string, refresh?: string): ControlReply =
 });
 const over = (t: Target, what: string): ControlReply =>
   reply('conflict', `rollout ${t.rolloutId} is ${t.status}: there is nothing to ${what}`);
-const FINISHED = new Set(['completed', 'rejected', 'halted', 'cancelled', 'failed']);
 
 interface Target {
   rolloutId: string;
@@ -106,7 +106,7 @@ export class RolloutControls {
   ): Promise<ControlReply> {
     const t = await this.target(d.rolloutId);
     if ('outcome' in t) return t;
-    if (FINISHED.has(t.status)) return over(t, d.decision);
+    if (isFinal(t.status)) return over(t, d.decision);
     if (!(await this.authorised(a, t)))
       return this.refused(a, `${d.decision} rollouts`, t.clientId, t.rolloutId);
     const round = d.round ?? t.round;
@@ -146,7 +146,7 @@ export class RolloutControls {
       return reply('invalid', `ring name must be 1 to ${MAX_RING_NAME} characters`);
     const t = await this.target(rolloutId);
     if ('outcome' in t) return t;
-    if (FINISHED.has(t.status)) return over(t, 'promote');
+    if (isFinal(t.status)) return over(t, 'promote');
     if (!(await this.authorised(a, t)))
       return this.refused(a, 'promote rings', t.clientId, t.rolloutId);
     // One id per ring: a second click (anyone's) gets the first promotion back.
@@ -176,7 +176,7 @@ export class RolloutControls {
     const t = await this.target(rolloutId);
     if ('outcome' in t) return t;
     // An ended rollout changes for nobody (and its own approvers went with its workflow).
-    if (FINISHED.has(t.status)) return over(t, what);
+    if (isFinal(t.status)) return over(t, what);
     if (!(await this.authorised(a, t)))
       return this.refused(a, `${what} rollouts`, t.clientId, t.rolloutId);
     const updateId = `${a.who.via}:${a.who.tenant ?? ''}:${t.rolloutId}:${what}:${a.who.id}:${key.slice(-MAX_KEY)}`;
@@ -228,7 +228,7 @@ export class RolloutControls {
    * from the policy files), else the client's policy files.
    */
   private async approvers(t: Target): Promise<ApproverSettings> {
-    if (!FINISHED.has(t.status)) {
+    if (!isFinal(t.status)) {
       try {
         const own = await this.deps.temporal.workflow.getHandle(t.rolloutId).query(approversQuery);
         if (own) return own;

@@ -1,3 +1,4 @@
+import { isFinal } from '../../domain/rollout-state.js';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -8,7 +9,6 @@ import { decideUpdate, progressQuery, type Progress } from '../../workflows/mess
 import { terminalLogs, type LogGate } from '../logger.js';
 import { formatCompliance } from './lifecycle.js';
 
-const FINAL = new Set(['completed', 'rejected', 'halted', 'cancelled', 'failed']);
 export const DEMO_APPROVER = 'demo';
 /** Realistic but quick: scans take 1.5 s and install jobs 2.5 s of virtual time. */
 export const DEMO_SIMULATOR = { latencyMs: { scan: 1_500, job: 2_500 } };
@@ -98,7 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
         await decide(handle, p, o, interactive);
       }
     }
-    if (progress.every((p) => FINAL.has(p.phase))) break;
+    if (progress.every((p) => isFinal(p.phase))) break;
     await new Promise((r) => setTimeout(r, 1_000));
   }
   o.out('');

@@ -21,7 +21,7 @@ import {
   type Actor,
   type ControlReply,
 } from '../../bot/commands/controls.js';
-import { FINISHED } from '../../store/cards.js';
+import { isFinal } from '../../domain/rollout-state.js';
 import { createLogger } from '../logger.js';
 import { loadPolicyFiles, policyFiles, readPolicyText } from '../policies.js';
 import type { Config } from '../config.js';
@@ -197,7 +197,7 @@ async function rolloutStatus(client: Client, store: Store, id: string): Promise<
   if (d?.status.name === 'RUNNING') return formatProgress(await handle.query(progressQuery));
   if (!row)
     return `${id}: failed: ${(await failureOf(client.workflow, id)) ?? d!.status.name.toLowerCase()}`;
-  if (!FINISHED.includes(row.status) && d) await endedUnrecorded(client, store, id);
+  if (!isFinal(row.status) && d) await endedUnrecorded(client, store, id);
   const now = (await store.rollouts.get(id)) ?? row;
   const note = (now.summary as { note?: string }).note;
   const rings = await store.rollouts.ringCounts(id);
@@ -374,9 +374,9 @@ export function registerLifecycleCommands(program: Command, config: GetConfig): 
           const rows = await store.cards.recentRollouts();
           const shown: string[][] = [];
           for (const r of rows) {
-            let status = `${r.shown}${r.paused && !FINISHED.includes(r.status) ? ' (paused)' : ''}`;
+            let status = `${r.shown}${r.paused && !isFinal(r.status) ? ' (paused)' : ''}`;
             // A workflow that ended without recording it is failed, here as in `status ID`.
-            if (!FINISHED.includes(r.status)) {
+            if (!isFinal(r.status)) {
               const ended = await endedUnrecorded(client, store, r.id);
               if (ended) status = 'failed';
             }
