@@ -1,4 +1,3 @@
-import { approverSettingsOf } from '../domain/approvers.js';
 import { applyEmergency, emergencyDecision, type EmergencyRequest } from '../domain/emergency.js';
 import type { CveIntel, IntelLookup } from '../domain/intel.js';
 import {
@@ -25,7 +24,8 @@ import {
 } from '../domain/policy/index.js';
 import type { Device, Patch } from '../domain/model.js';
 import { approvalGates, assignRings, ringLocator } from '../domain/rings.js';
-import type { DeviceOverrides, RolloutSettings, WindowRule } from '../domain/rollout-settings.js';
+import type { DeviceOverrides, RolloutSettings } from '../domain/rollout-settings.js';
+import { deviceOverrides, toSettings } from '../domain/policy-settings.js';
 import type { ExcludedPatches, PlannedDevice, PlannedPatch } from '../store/index.js';
 import { pairKey, type PairRisk } from '../store/risk.js';
 import type { ActivityDeps } from './index.js';
@@ -47,80 +47,6 @@ export interface PlanResult {
     /** Rings that wait for a human promotion because an approval rule asks before them. */
     approvalBefore?: string[];
   };
-}
-
-/** The workflow-facing settings of a resolved policy (durations already in ms). */
-export function toSettings(
-  p: ResolvedPolicy,
-  timing: { jobPollMs: number; offlineRetryMs: number },
-): RolloutSettings {
-  return {
-    rings: p.rings.map((r) => ({
-      name: r.name,
-      soakMs: r.soak,
-      successThreshold: r.successThreshold,
-      promotion: r.promotion,
-      concurrency: r.concurrency,
-    })),
-    approvers: approverSettingsOf(p.approvers),
-    approvalTimeout: {
-      afterMs: p.approvalTimeout.after,
-      remindEveryMs: p.approvalTimeout.remindEvery,
-      escalateAfterMs: p.approvalTimeout.escalateAfter ?? null,
-      escalateTo: p.approvalTimeout.escalateTo ?? [],
-      outcome: p.approvalTimeout.outcome,
-    },
-    reboot: {
-      mode: p.reboot.mode,
-      userDeferrals: p.reboot.userDeferrals,
-      deferralIntervalMs: p.reboot.deferralInterval,
-      deadlineMs: p.reboot.deadline,
-    },
-    circuitBreaker: {
-      maxFailureRate: p.circuitBreaker.maxFailureRate,
-      minSamples: p.circuitBreaker.minSamples,
-    },
-    windows: p.windows.map((w) => ({
-      name: w.name,
-      // The schema validated n as 1..5 | 'last'; its output type is wider.
-      rule: w.rule as WindowRule,
-      start: w.start,
-      durationMs: w.duration,
-      timezone: w.timezone,
-    })),
-    bypassWindows: false,
-    jobPollMs: timing.jobPollMs,
-    offlineRetries: 2,
-    offlineRetryMs: timing.offlineRetryMs,
-    uninstallOnFailure: p.rollback.onFailure === 'uninstall',
-    tickets: {
-      incidentOnFailure: p.tickets.incidentOnFailure,
-      routing: {
-        ...(p.tickets.assignmentGroup ? { assignmentGroup: p.tickets.assignmentGroup } : {}),
-        ...(p.tickets.project ? { project: p.tickets.project } : {}),
-        ...(p.tickets.repo ? { repo: p.tickets.repo } : {}),
-        ...(p.tickets.labels ? { labels: p.tickets.labels } : {}),
-      },
-    },
-  };
-}
-
-/**
- * The device-level settings (windows, reboot, rollback) where the device's own chain sets
- * them differently from the rollout's client-level settings; undefined when none differs.
- */
-export function deviceOverrides(
-  device: RolloutSettings,
-  client: RolloutSettings,
-): DeviceOverrides | undefined {
-  const out: DeviceOverrides = {};
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(device.windows, client.windows)) out.windows = device.windows;
-  if (!same(device.reboot, client.reboot)) out.reboot = device.reboot;
-  if (device.bypassWindows !== client.bypassWindows) out.bypassWindows = device.bypassWindows;
-  if (device.uninstallOnFailure !== client.uninstallOnFailure)
-    out.uninstallOnFailure = device.uninstallOnFailure;
-  return Object.keys(out).length ? out : undefined;
 }
 
 export function createPlanActivities({ store, policies: allPolicies, timing }: ActivityDeps) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deviceOverrides, toSettings } from '../../activities/plan.js';
+import { deviceOverrides, toSettings } from '../../domain/policy-settings.js';
 import { effectivePolicy, parsePolicy, type PolicyDocument } from '../../domain/policy/index.js';
 
 const doc = (yaml: string): PolicyDocument => {
