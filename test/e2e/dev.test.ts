@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { cliEnv, runCli, scratchDir, startCli } from '../helpers/cli.js';
 
 const processesIn = (dir: string) =>
@@ -23,8 +23,16 @@ function devEnv(dataDir: string) {
   return cliEnv({ PATCHOPS_DATA_DIR: dataDir, TEMPORAL_DEV_PORT: '0', TEMPORAL_DEV_UI_PORT: '0' });
 }
 
+// A failed assertion must not leave `dev` running: the test file would never end.
+const started: Array<ReturnType<typeof startCli>> = [];
+afterEach(() => {
+  for (const c of started.splice(0))
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function startDev(dataDir: string) {
   const child = startCli(['dev', '--no-demo'], devEnv(dataDir));
+  started.push(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -44,7 +52,8 @@ describe('patchops dev on embedded defaults', () => {
     const out = dev.output();
     assert.match(
       out,
-      /PostgreSQL {3}postgres:\/\/patchops:\*\*\*@127\.0\.0\.1:\d+\/patchops \(embedded/,
+      // The app connects as patchops_app: it may only append to and read the audit trail.
+      /PostgreSQL {3}postgres:\/\/patchops_app:\*\*\*@127\.0\.0\.1:\d+\/patchops \(embedded/,
     );
     assert.match(out, /Temporal {5}127\.0\.0\.1:\d+, namespace default \(dev server from/);
     assert.match(out, /Temporal UI {2}http:\/\/127\.0\.0\.1:\d+/);
