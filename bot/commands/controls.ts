@@ -110,6 +110,14 @@ export class RolloutControls {
     if (!(await this.authorised(a, t)))
       return this.refused(a, `${d.decision} rollouts`, t.clientId, t.rolloutId);
     const round = d.round ?? t.round;
+    // This person's decision of this round is already recorded: a repeated click or a
+    // retried delivery after the first one finished: the first answer again, and the card
+    // is left alone (it already shows the decision).
+    const decided = (await this.deps.store.records.approvals(t.rolloutId)).filter(
+      (x) => x.decision !== 'promote',
+    )[round];
+    if (decided?.decision === d.decision && decided.decidedBy === actorName(a))
+      return reply('ok', `${t.rolloutId}: ${d.decision} recorded (by ${decided.decidedBy}).`);
     // One id per (round, decision, person): a retried delivery or a double click gets the
     // first outcome back instead of a second decision.
     const updateId = `${a.who.via}:${a.who.tenant ?? ''}:${t.rolloutId}:r${round}:${d.decision}:${a.who.id}`;

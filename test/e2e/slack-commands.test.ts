@@ -227,7 +227,11 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
     ]);
 
     await progressUntil(handle, (p) => (p.rings[0]?.started ?? 0) >= 1, 'a device started');
-    assert.equal((await patch(`pause ${id}`)).text, `${id}: pause sent by slack:${APPROVER}.`);
+    // The Update answers with where the rollout now stands.
+    assert.match(
+      (await patch(`pause ${id}`)).text,
+      new RegExp(`^${id}: pause sent by slack:${APPROVER}; it is \\w+, paused\\.$`),
+    );
     const paused = await progressUntil(handle, (p) => p.paused, 'paused');
     assert.ok(!['completed', 'verifying', 'reporting'].includes(paused.phase), paused.phase);
     assert.match((await patch('status')).text, new RegExp(`^• ${id} \\(acme\\): \\w+, paused$`));
@@ -235,7 +239,10 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
     assert.match(running, /Running rollouts\* \(1\)/);
     assert.ok(running.includes(`\`${id}\` — acme: `) && running.includes('(paused)'), running);
 
-    assert.equal((await patch(`resume ${id}`)).text, `${id}: resume sent by slack:${APPROVER}.`);
+    assert.match(
+      (await patch(`resume ${id}`)).text,
+      new RegExp(`^${id}: resume sent by slack:${APPROVER}; it is \\w+\\.$`),
+    );
     const state = await handle.result();
     assert.equal(state.phase, 'completed');
     assert.equal(state.paused, false);
@@ -365,7 +372,7 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
 
     assert.equal(
       (await patch(`cancel ${deferId}`)).text,
-      `${deferId}: cancel sent by slack:${APPROVER}.`,
+      `${deferId}: cancel sent by slack:${APPROVER}; it is being cancelled.`,
     );
     const cancelled = await deferred.result();
     assert.equal(cancelled.phase, 'cancelled');
