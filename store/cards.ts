@@ -148,42 +148,6 @@ export class CardRepository {
     };
   }
 
-  /** One page of the patches a rollout deploys, for "View details". */
-  async patchPage(rolloutId: string, page: number, size: number) {
-    const res = await this.pool.query<{
-      id: string;
-      title: string;
-      severity: string;
-      cve_ids: string[];
-      kev: boolean;
-      decision: string;
-      devices: string;
-      total: string;
-    }>(
-      `select p.id, p.title, p.vendor_severity as severity, p.cve_ids, p.kev, rp.decision,
-              (select count(*) from rollout_devices d where d.rollout_id = rp.rollout_id
-                 and p.id = any(d.patch_ids)) as devices,
-              count(*) over () as total
-       from rollout_patches rp join patches p on p.id = rp.patch_id
-       where rp.rollout_id = $1
-       order by (rp.decision in ('reject', 'defer')), rp.rank nulls last, p.kev desc, p.cvss desc nulls last, p.id
-       limit $2 offset $3`,
-      [rolloutId, size, page * size],
-    );
-    return {
-      total: Number(res.rows[0]?.total ?? 0),
-      patches: res.rows.map((r) => ({
-        patchId: r.id,
-        title: r.title,
-        severity: r.severity,
-        cves: r.cve_ids,
-        kev: r.kev,
-        decision: r.decision,
-        devices: Number(r.devices),
-      })),
-    };
-  }
-
   async setPhase(rolloutId: string, phase: RolloutPhase, paused?: boolean): Promise<void> {
     await this.pool.query(
       `update rollouts set phase = $2, paused = coalesce($3, paused), updated_at = now() where id = $1`,

@@ -9,27 +9,13 @@ import { parseLocation } from '../../adapters/intel/read.js';
 import { INTEL_SOURCES, type IntelSourceName } from '../../adapters/intel/types.js';
 import { adapterDeps } from '../../adapters/kit.js';
 import { parseDuration } from '../../domain/duration.js';
-import { createPool, createStore, type Store } from '../../store/index.js';
 import type { Config } from '../config.js';
+import { withClient, withStore } from './lifecycle.js';
 import { CliError } from '../errors.js';
-import { resolveTargets } from '../runtime.js';
-import { connectClient } from '../temporal/connect.js';
 
 type GetConfig = () => Config;
 const out = (text: string) => process.stdout.write(`${text}\n`);
 export const INTEL_SCHEDULE_ID = 'intel-refresh';
-
-async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
-  const url = resolveTargets(config).databaseUrl;
-  if (!url)
-    throw new CliError('NO_DATABASE', 'DATABASE_URL is not set and no `patchops dev` is running');
-  const pool = createPool(url, 2);
-  try {
-    return await fn(createStore(pool));
-  } finally {
-    await pool.end();
-  }
-}
 
 function sourceOption(value: string | undefined): IntelSourceName[] {
   if (value === undefined) return [...INTEL_SOURCES];
@@ -141,24 +127,13 @@ export function registerIntelCommands(program: Command, config: GetConfig): void
           `--offset: expected a duration like "5h", got "${o.offset}"`,
           2,
         );
-      const c = config();
-      const t = resolveTargets(c);
-      const client = await connectClient(c, {
-        address: t.temporalAddress,
-        namespace: t.namespace,
-      }).catch((err: unknown) => {
-        throw new CliError(
-          'TEMPORAL_UNREACHABLE',
-          `cannot reach Temporal at ${t.temporalAddress}: ${String(err)}`,
-        );
-      });
-      try {
+      await withClient(config(), async (client, taskQueue) => {
         const spec = { intervals: [{ every, offset }] };
         const action = {
           type: 'startWorkflow' as const,
           workflowType: 'intelRefresh',
           workflowId: INTEL_SCHEDULE_ID,
-          taskQueue: t.taskQueue,
+          taskQueue,
           args: [{}],
         };
         try {
@@ -175,8 +150,6 @@ export function registerIntelCommands(program: Command, config: GetConfig): void
             `schedule ${INTEL_SCHEDULE_ID} updated: every ${o.every} (offset ${o.offset} from midnight UTC)`,
           );
         }
-      } finally {
-        await client.connection.close();
-      }
+      });
     });
 }

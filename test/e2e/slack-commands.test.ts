@@ -261,7 +261,7 @@ describe('/patch commands, View details, allow-list and App Home, end to end', (
     const handle = await s.start(id, 'globex');
     try {
       const card = await approvalCard(id);
-      const page = (n: number) => s.db.store.cards.patchPage(id, n, 15);
+      const page = (n: number) => s.db.store.risk.patchPage(id, n, 15);
       const first = await page(0);
       assert.ok(first.total > 15, `${first.total} patches: the test needs two pages`);
       const pages = Math.ceil(first.total / 15);
