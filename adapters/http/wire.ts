@@ -14,14 +14,19 @@ export function parseWire<S extends z.ZodType>(
 ): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  const fields = r.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`)
-    .join('; ');
+  const fields = firstIssues(r.error, '(body)');
   throw new HttpFailure(
     'wire_format',
     vendor,
     endpoint,
     `unexpected answer (${fields}); the vendor's format differs from what patchops expects`,
   );
+}
+
+/** The first few fields a zod error names, as "a.b: message; …" (`root` for the whole document). */
+export function firstIssues(error: z.ZodError, root: string): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : root}: ${i.message}`)
+    .join('; ');
 }

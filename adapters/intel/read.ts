@@ -1,3 +1,4 @@
+import { firstIssues } from '../http/wire.js';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { AxiosError } from 'axios';
@@ -108,10 +109,7 @@ export function parseFormat<S extends z.ZodType>(
 ): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  const fields = r.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(document)'}: ${i.message}`)
-    .join('; ');
+  const fields = firstIssues(r.error, '(document)');
   throw new IntelError(
     'INTEL_FORMAT',
     `${vendor} ${where}: unexpected format (${fields}); nothing was stored`,
