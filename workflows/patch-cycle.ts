@@ -64,6 +64,12 @@ export interface PatchCycleInput {
   policyOverride?: PolicyDocument;
   /** An emergency rollout: only this CVE's devices and patches, the policy's emergency block. */
   emergency?: EmergencyRequest;
+  /**
+   * How rings deploy: `batched` (the default) runs devices in batches through one
+   * heartbeating activity each; `per-device` is the older design, a child workflow per
+   * device, kept for running histories and for bench/rollout's comparison.
+   */
+  engine?: 'batched' | 'per-device';
   /** Carried across continue-as-new; absent on the first run. */
   state?: CycleState;
 }

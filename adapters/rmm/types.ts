@@ -115,6 +115,48 @@ export interface RmmAdapter {
 
   /** Whether the device's agent is reachable now. Throws `DEVICE_NOT_FOUND`. */
   isOnline(deviceId: string): Promise<boolean>;
+
+  /**
+   * Optional calls over many devices at once, which a rollout batch uses when present
+   * (`bulkOf` in adapters/rmm/bulk.ts builds them from the single calls otherwise). Each
+   * entry behaves exactly as the single call with the same arguments would, idempotency
+   * included; one entry's failure is that entry's result, never the whole call's.
+   */
+  readonly bulk?: RmmBulk;
+}
+
+/** One entry of a bulk call: the single call's value, or the RmmError it would throw. */
+export type BulkResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: RmmErrorCode; message: string };
+
+/**
+ * Bulk forms of the calls a rollout makes per device. Results come in request order, one
+ * per request. A call as a whole only rejects for what would fail every entry alike (the
+ * RMM unreachable, credentials revoked), with the RmmError the single call would throw.
+ */
+export interface RmmBulk {
+  /** `isOnline` per device. */
+  isOnline(deviceIds: string[]): Promise<BulkResult<boolean>[]>;
+  /** `deploy` per request. */
+  deploy(
+    requests: Array<{
+      deviceId: string;
+      patchIds: string[];
+      idempotencyKey: string;
+      hints?: RetryHints;
+    }>,
+  ): Promise<BulkResult<{ jobId: string }>[]>;
+  /** `readJob` per job id. */
+  readJob(jobIds: string[]): Promise<BulkResult<JobStatus>[]>;
+  /** `promptReboot` per request. */
+  promptReboot(
+    requests: Array<{ deviceId: string; idempotencyKey: string; allowDefer: boolean }>,
+  ): Promise<BulkResult<RebootPromptResult>[]>;
+  /** `installedPatches` and the ids of `missingPatches` per device, read together. */
+  patchStates(
+    deviceIds: string[],
+  ): Promise<BulkResult<{ installed: string[]; missing: string[] }>[]>;
 }
 
 /**
