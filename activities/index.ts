@@ -7,6 +7,7 @@ import type { PolicyDocument } from '../domain/policy/schema.js';
 import type { Store } from '../store/index.js';
 import { createAlertActivities } from './alerts.js';
 import { createAuditActivities } from './audit.js';
+import { createBatchActivities } from './batch.js';
 import { createComplianceActivities } from './compliance.js';
 import { createDeviceActivities } from './device.js';
 import { createPlanActivities } from './plan.js';
@@ -45,6 +46,7 @@ export function createActivities(input: ActivityDeps) {
     ...createEmergencyActivities(deps),
     ...createPlanActivities(deps),
     ...createDeviceActivities(deps),
+    ...createBatchActivities(deps),
     ...createTicketActivities(deps),
     ...createComplianceActivities(deps),
     ...createAlertActivities(deps),

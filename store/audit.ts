@@ -70,6 +70,32 @@ export class AuditRepository {
     return res.rowCount === 1;
   }
 
+  /**
+   * Appends many events in one statement (each chained like `append`'s); events whose key
+   * was already recorded are skipped. Returns how many were new. Pass a transaction's
+   * client to write them with other changes.
+   */
+  async appendMany(events: AuditEventInput[], q: Pick<Pool, 'query'> = this.pool): Promise<number> {
+    if (!events.length) return 0;
+    const col = <T>(f: (e: AuditEventInput) => T) => events.map(f);
+    const res = await q.query(
+      `insert into audit_events (idempotency_key, actor, action, subject_type, subject_id, client_id, rollout_id, data)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
+       on conflict (idempotency_key) do nothing`,
+      [
+        col((e) => e.idempotencyKey),
+        col((e) => e.actor),
+        col((e) => e.action),
+        col((e) => e.subjectType),
+        col((e) => e.subjectId),
+        col((e) => e.clientId ?? null),
+        col((e) => e.rolloutId ?? null),
+        col((e) => JSON.stringify(e.data ?? {})),
+      ],
+    );
+    return res.rowCount ?? 0;
+  }
+
   async listBySubject(subjectType: string, subjectId: string): Promise<AuditEvent[]> {
     const res = await this.pool.query<AuditRow>(
       `select * from audit_events where subject_type = $1 and subject_id = $2 order by occurred_at, id`,

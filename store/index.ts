@@ -1,5 +1,6 @@
 import { AlertRepository } from './alerts.js';
 import { AuditRepository } from './audit.js';
+import { BatchRepository } from './batches.js';
 import { CardRepository } from './cards.js';
 import { ChatRepository } from './chat.js';
 import { ComplianceRepository } from './compliance.js';
@@ -34,6 +35,7 @@ export * from './chat.js';
 export * from './cards.js';
 export { TicketRepository, type TicketRow, type TicketFacts } from './tickets.js';
 export { ClaimRepository, type Claim } from './claims.js';
+export * from './batches.js';
 export * from './intel.js';
 export { RiskRepository } from './risk.js';
 
@@ -50,6 +52,8 @@ export interface Store {
   cards: CardRepository;
   tickets: TicketRepository;
   claims: ClaimRepository;
+  /** The batched rollout engine's batches, device steps and outcomes. */
+  batches: BatchRepository;
   /** Vulnerability intelligence (KEV, EPSS, NVD, Debian); `intel.lookup(cves)` is the IntelLookup. */
   intel: IntelRepository;
   /** Risk tiers, due dates and deployment order per device × patch. */
@@ -57,9 +61,11 @@ export interface Store {
 }
 
 export function createStore(pool: Pool): Store {
+  const audit = new AuditRepository(pool);
   return {
     pool,
-    audit: new AuditRepository(pool),
+    audit,
+    batches: new BatchRepository(pool, audit),
     inventory: new InventoryRepository(pool),
     rollouts: new RolloutRepository(pool),
     records: new RecordsRepository(pool),

@@ -11,6 +11,8 @@ export interface CycleState {
   ringIndex: number;
   /** Last device id started in the current ring (keyset cursor into rollout_devices). */
   cursor: string | null;
+  /** Batches the batched engine has formed so far, over all rings (the last batch's number). */
+  batches?: number;
   /** The current ring has no more pages to start. */
   ringExhausted: boolean;
   rings: RingProgress[];

@@ -167,7 +167,7 @@ export async function deviceRollout(input: DeviceRolloutInput): Promise<DeviceRo
 }
 
 /** The innermost message of a failure chain (ActivityFailure → ApplicationFailure → …). */
-function failureReason(err: unknown): string {
+export function failureReason(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return e instanceof Error ? e.message : String(err);

@@ -38,6 +38,7 @@ import {
   type PromoteInput,
   type RolloutPhase,
 } from './messages.js';
+import { runRingBatched } from './batch-ring.js';
 import { runRing } from './ring.js';
 
 const acts = proxyActivities<Activities>({
@@ -319,7 +320,9 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
       await setPhase('deploying', ring.name);
       await syncTicket({ kind: 'ring_started', ring: ring.name });
     }
-    const outcome = await runRing(rolloutId, state);
+    // Rollouts before the batched engine replay as they ran: a child workflow per device.
+    const batched = input.engine !== 'per-device' && patched('batched-rings');
+    const outcome = await (batched ? runRingBatched : runRing)(rolloutId, state);
     if (outcome === 'done') await syncTicket({ kind: 'ring_done', ring: ring.name });
     if (outcome === 'continue_as_new') {
       await condition(allHandlersFinished);

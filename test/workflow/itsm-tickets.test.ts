@@ -50,7 +50,7 @@ rings:
 windows: []
 approvers: { cli: [alice] }
 approvalTimeout: { after: 5m, remindEvery: 5m, outcome: reject }
-circuitBreaker: ${o.breaker ? '{ maxFailureRate: 0.3, minSamples: 3 }' : '{ maxFailureRate: 0.99, minSamples: 100 }'}
+circuitBreaker: ${o.breaker ? '{ maxFailureRate: 0.1, minSamples: 3 }' : '{ maxFailureRate: 0.99, minSamples: 100 }'}
 reboot: { mode: if_required, userDeferrals: 0 }
 tickets: { incidentOnFailure: true, labels: [acme-patching] }
 `);
