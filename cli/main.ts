@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { CliError } from './errors.js';
 import { createLogger, packageVersion, type Logger } from './logger.js';
@@ -15,6 +15,7 @@ import { adapterTable } from './commands/adapters.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { runMigrate } from './commands/migrate.js';
 import { runWorker } from './commands/worker.js';
+import { runSimulator } from './commands/simulator.js';
 import { PROJECT_ROOT } from './runtime.js';
 import { resolveTemporalCli } from './temporal/resolve-cli.js';
 
@@ -31,6 +32,20 @@ function context(): Context {
     ctx = { config, log: createLogger(config.log) };
   }
   return ctx;
+}
+
+function portOption(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return port;
+}
+
+function countOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError('expected a whole number of workers from 1 to 64');
+  return n;
 }
 
 const program = new Command()
@@ -50,12 +65,18 @@ program
   .option('--once', 'start, run the self-check and the demo, then stop')
   .option('--no-demo', 'skip the demo rollouts on the simulated fleet')
   .option('--yes', 'approve demo rollouts as the demo user without asking (for no terminal)')
-  .action(async (opts: { once?: boolean; demo: boolean; yes?: boolean }) => {
+  .option(
+    '--workers <n>',
+    'workers to run (more than 1 starts `patchops worker` processes sharing one served simulator)',
+    (v) => countOption(v),
+  )
+  .action(async (opts: { once?: boolean; demo: boolean; yes?: boolean; workers?: number }) => {
     const { config, log } = context();
     await runDev(config, log, {
       once: opts.once ?? false,
       demo: opts.demo,
       yes: opts.yes ?? false,
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     });
   });
 
@@ -65,6 +86,19 @@ program
   .action(async () => {
     const { config, log } = context();
     await runWorker(config, log);
+  });
+
+program
+  .command('simulator')
+  .description(
+    'serve the simulated RMM (PATCHOPS_RMM_CONFIG options) so several workers share one fleet',
+  )
+  .option('--port <n>', 'port to listen on (default: any free port)', (v) => portOption(v))
+  .option('--host <address>', 'address to listen on (no authentication: keep it loopback)')
+  .option('--state <file>', 'keep the fleet state in this file across restarts')
+  .action(async (opts: { port?: number; host?: string; state?: string }) => {
+    const { config, log } = context();
+    await runSimulator(config, log, opts);
   });
 
 program

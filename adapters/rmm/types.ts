@@ -127,8 +127,7 @@ export interface RmmAdapter {
 
 /** One entry of a bulk call: the single call's value, or the RmmError it would throw. */
 export type BulkResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; code: RmmErrorCode; message: string };
+  { ok: true; value: T } | { ok: false; code: RmmErrorCode; message: string };
 
 /**
  * Bulk forms of the calls a rollout makes per device. Results come in request order, one

@@ -4,6 +4,7 @@
  * wrapper whose child is the real server, and PostgreSQL forks a backend per connection).
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import pg from 'pg';
 
 const PAGE_TICKS = 100; // USER_HZ: clock ticks per second on Linux
 
@@ -73,4 +74,21 @@ export function sampleRss(pid: number, everyMs = 250): { stop(): number } {
       return max;
     },
   };
+}
+
+/**
+ * The postmaster of the PostgreSQL server at `url` when it runs on this machine (the
+ * parent of our own backend), so that its CPU time can be measured; else undefined. On a
+ * shared server this counts every database's work, not only the bench's.
+ */
+export async function postgresServerPid(url: string): Promise<number | undefined> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const backend = r.rows[0]?.pid;
+    return backend === undefined ? undefined : stat(backend)?.ppid;
+  } finally {
+    await c.end();
+  }
 }

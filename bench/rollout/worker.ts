@@ -1,8 +1,9 @@
 /**
  * The worker process of bench/rollout, forked by run.ts so that its RSS is measured alone.
- * Mode `real` registers the production workflows and activities (the same workflowsPath
- * and createActivities as cli/worker.ts createWorker) over a zero-latency simulator fleet;
- * mode `floor` registers bench/rollout/floor-workflows.ts with no-op activities.
+ * Mode `patch-cycle` registers the production workflows and activities (the same
+ * workflowsPath and createActivities as cli/worker.ts createWorker) over a zero-latency
+ * simulator fleet of one client with N devices; both engines run on it, the rollout's input
+ * picks one. Mode `floor` registers bench/rollout/floor-workflows.ts with a no-op activity.
  *
  * It builds its own Worker.create because createWorker takes no WorkerOptions: the
  * concurrency and cache settings below are what a production worker would need to expose.
@@ -33,13 +34,14 @@ export interface BenchWorkerOptions {
 }
 
 export interface BenchWorkerConfig {
-  mode: 'real' | 'floor';
+  mode: 'patch-cycle' | 'floor';
   address: string;
   namespace: string;
   taskQueue: string;
-  /** real only */
+  /** patch-cycle only */
   databaseUrl?: string;
   devices: number;
+  /** Every ring's `concurrency` in the bench policy (patch-cycle only). */
   ringConcurrency: number;
   jobPollMs: number;
   poolSize: number;
@@ -54,7 +56,7 @@ const FLOOR_WORKFLOWS = path.join(
   'floor-workflows.ts',
 );
 
-/** The policy of every real bench run: auto approval, two rings, no windows, no deferrals. */
+/** The policy of every patch-cycle bench run: auto approval, two rings, no windows, no deferrals. */
 export function benchPolicyYaml(concurrency: number): string {
   return `
 scope: { level: global }
@@ -71,18 +73,7 @@ reboot: { mode: if_required, userDeferrals: 0 }
 }
 
 function floorActivities(): FloorActivities {
-  return {
-    floorPage: (a) =>
-      Promise.resolve(
-        Array.from(
-          { length: a.limit },
-          (_, i) =>
-            // Same shape and sort order as the simulator's ids ("acme-00042").
-            `r${a.ringIndex}-${String(a.after + i + 1).padStart(6, '0')}`,
-        ),
-      ),
-    floorNoop: () => Promise.resolve(),
-  };
+  return { floorNoop: () => Promise.resolve() };
 }
 
 async function main(): Promise<void> {
@@ -97,13 +88,13 @@ async function main(): Promise<void> {
   installRuntimeLogger(log);
 
   const pool =
-    config.mode === 'real' && config.databaseUrl
+    config.mode === 'patch-cycle' && config.databaseUrl
       ? createPool(config.databaseUrl, config.poolSize)
       : undefined;
   const connection = await NativeConnection.connect({ address: config.address });
   let worker: Worker;
-  if (config.mode === 'real') {
-    if (!pool) throw new Error('real mode needs databaseUrl');
+  if (config.mode === 'patch-cycle') {
+    if (!pool) throw new Error('patch-cycle mode needs databaseUrl');
     const policy = parsePolicy(benchPolicyYaml(config.ringConcurrency), 'bench.yaml');
     if (!policy.ok) throw new Error(policy.errors.join('\n'));
     const deps: ActivityDeps = {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { redactUrl } from '../logger.js';
-import { freePort } from '../process/tethered.js';
+import { freePort, spawnTethered } from '../process/tethered.js';
 import { clearDevState, PROJECT_ROOT, writeDevState } from '../runtime.js';
 import { connectClient, connectWorker } from '../temporal/connect.js';
 import { startTemporal } from '../temporal/start.js';
@@ -14,6 +14,7 @@ import { setUpDatabase } from '../../store/migrate.js';
 import { startEmbeddedPostgres } from '../../store/embedded.js';
 import { createPool, createStore } from '../../store/index.js';
 import type { smokeWorkflow } from '../../workflows/index.js';
+import { serveSimulator } from '../../adapters/rmm/simulator/server.js';
 
 export interface DevOptions {
   /** Start everything, run the self-check (and demo), then shut down. */
@@ -22,6 +23,12 @@ export interface DevOptions {
   demo?: boolean;
   /** Approve demo rollouts as the demo user without asking. */
   yes?: boolean;
+  /**
+   * Workers polling the task queue (default 1, this process's own). More start as
+   * `patchops worker` child processes; with the simulated RMM, dev then serves the
+   * simulator so that every worker drives the same fleet.
+   */
+  workers?: number;
   out?: (line: string) => void;
 }
 
@@ -113,13 +120,18 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     const usingDefaults =
       rmm.kind === 'simulator' &&
       Object.keys((rmm.settings as object | undefined) ?? {}).length === 0;
+    let rmmChoice = usingDefaults ? { kind: 'simulator', settings: DEMO_SIMULATOR } : rmm;
+    const workers = opts.workers ?? 1;
+    let servedAt: string | undefined;
+    if (workers > 1 && rmm.kind === 'simulator') {
+      // Several workers share one simulated fleet only when it lives outside all of them.
+      const served = await serveSimulatorFor(rmmChoice.settings, log);
+      if (served.close) cleanups.push(served.close);
+      servedAt = served.url;
+      rmmChoice = { kind: 'simulator', settings: { url: served.url } };
+    }
     const deps = buildActivityDeps(
-      usingDefaults
-        ? {
-            ...config,
-            adapters: { ...config.adapters, rmm: { kind: 'simulator', settings: DEMO_SIMULATOR } },
-          }
-        : config,
+      { ...config, adapters: { ...config.adapters, rmm: rmmChoice } },
       store,
       log,
     );
@@ -141,6 +153,25 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
+
+    const extraWorkers: Cleanup[] = [];
+    for (let n = 2; n <= workers; n++) {
+      extraWorkers.push(
+        startWorkerProcess({
+          DATABASE_URL: databaseUrl,
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_NAMESPACE: target.namespace,
+          TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+          PATCHOPS_RMM: rmmChoice.kind,
+          ...(rmmChoice.kind === 'simulator'
+            ? { PATCHOPS_RMM_CONFIG: JSON.stringify(rmmChoice.settings) }
+            : {}),
+        }),
+      );
+    }
+    // Together, so that Ctrl-C's 10 s budget is not spent one worker after another.
+    if (extraWorkers.length > 0)
+      cleanups.push(async () => void (await Promise.all(extraWorkers.map((stop) => stop()))));
 
     writeDevState(config, {
       pid: process.pid,
@@ -167,7 +198,12 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     out(`  PostgreSQL   ${redactUrl(databaseUrl)} (${pgWhere})`);
     out(`  Temporal     ${address}, namespace ${target.namespace} (${temporalWhere})`);
     if (uiUrl) out(`  Temporal UI  ${uiUrl}`);
-    out(`  Worker       task queue ${config.temporal.taskQueue}, pid ${process.pid}`);
+    out(
+      workers > 1
+        ? `  Workers      ${workers} on task queue ${config.temporal.taskQueue}: pid ${process.pid} and ${workers - 1} \`patchops worker\` processes`
+        : `  Worker       task queue ${config.temporal.taskQueue}, pid ${process.pid}`,
+    );
+    if (servedAt) out(`  RMM          simulator served at ${servedAt}, shared by every worker`);
     out(`  Self-check   workflow ${checkId} wrote its audit event`);
     if (config.chat.slack || config.chat.teams) {
       const bot = await startChat({
@@ -210,4 +246,37 @@ export async function runDev(config: Config, log: Logger, opts: DevOptions = {})
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The simulator every worker of `dev --workers` shares: served here from the options, or
+ * the one `url` already points at (then nothing is started).
+ */
+async function serveSimulatorFor(
+  settings: unknown,
+  log: Logger,
+): Promise<{ url: string; close?: Cleanup }> {
+  const { statePath, ...options } = (settings ?? {}) as Record<string, unknown>;
+  if (typeof options.url === 'string') return { url: options.url };
+  const served = await serveSimulator({
+    config: options,
+    ...(typeof statePath === 'string' ? { statePath } : {}),
+    log,
+  });
+  return { url: served.url, close: () => served.close() };
+}
+
+/**
+ * One more `patchops worker`, run the way this process was (same node flags and entry
+ * point), tethered so that it dies with dev even on SIGKILL. Its output goes to ours.
+ */
+function startWorkerProcess(env: Record<string, string>): Cleanup {
+  const entry = process.argv[1];
+  if (!entry) throw new Error('cannot tell how patchops was started (no process.argv[1])');
+  const child = spawnTethered(process.execPath, [...process.execArgv, entry, 'worker'], {
+    env: { ...process.env, ...env },
+  });
+  child.process.stdout?.pipe(process.stdout, { end: false });
+  child.process.stderr?.pipe(process.stderr, { end: false });
+  return () => child.stop(8_000);
 }

@@ -14,3 +14,9 @@ export {
   type SimulatorStats,
 } from './simulator.js';
 export type { SimulatorState } from './state.js';
+export {
+  createRemoteSimulator,
+  type RemoteSimulator,
+  type RemoteSimulatorHooks,
+} from './remote.js';
+export { serveSimulator, type ServeSimulatorOptions, type ServedSimulator } from './server.js';

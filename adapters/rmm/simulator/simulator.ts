@@ -1,5 +1,6 @@
 import type { Patch } from '../../../domain/model.js';
-import { RmmError, type RmmAdapter } from '../types.js';
+import { RmmError, type RmmAdapter, type RmmBulk } from '../types.js';
+import { createSimulatorBulk } from './bulk.js';
 import { CATALOG } from './catalog.js';
 import type { SimDevice } from './fleet.js';
 import { jobStatus, settleDue } from './jobs.js';
@@ -52,6 +53,12 @@ export interface SimulatorStats {
 /** The simulated RMM plus the hooks tests and `patchops dev` use to steer it. */
 export interface Simulator extends RmmAdapter {
   readonly kind: 'simulator';
+  /**
+   * Bulk calls that settle due jobs and save the state file once per call, not per entry.
+   * Always there on a built simulator; optional so that a test can drop it and play a
+   * vendor with single calls only.
+   */
+  readonly bulk?: RmmBulk;
   /** The RMM's memory; pass it to another `createSimulator` to survive a worker restart. */
   readonly state: SimulatorState;
   /** Every patch the simulated vendors have released, whether or not any device lacks it. */
@@ -122,7 +129,10 @@ export function readSimulatorStats(statePath: string): SimulatorStats {
  * The simulated RMM: a seed-driven virtual fleet behind the RmmAdapter contract, used by
  * `patchops dev` and the tests. Throws `CONFIG_INVALID` for bad options.
  */
-export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}): Simulator {
+export function createSimulator(
+  config: unknown = {},
+  deps: SimulatorDeps = {},
+): Simulator & { readonly bulk: RmmBulk } {
   const options = parseSimulatorOptions(config);
   const { statePath } = deps;
   if (deps.state && statePath !== undefined) {
@@ -173,6 +183,7 @@ export function createSimulator(config: unknown = {}, deps: SimulatorDeps = {}):
   return {
     kind: 'simulator',
     state,
+    bulk: createSimulatorBulk({ state, now, save }),
 
     testConnection: () =>
       later(() => ({
