@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { applyEmergency, emergencyDecision, type EmergencyRequest } from '../domain/emergency.js';
 import type { CveIntel, IntelLookup } from '../domain/intel.js';
 import {
@@ -109,8 +110,13 @@ export function createPlanActivities({ store, policies: allPolicies, timing }: A
       const ringNeedsApproval = clientPolicy.rings.map(() => false);
       let ringRules = false;
       let after: string | null = null;
-      for (;;) {
+      // A big fleet takes minutes: heartbeat per page, so the workflow's `long` proxy knows
+      // the activity is alive (and a lost worker is noticed in a minute).
+      const heartbeat = Context.current().heartbeat.bind(Context.current());
+      for (let planned = 0; ;) {
+        heartbeat({ planned });
         const devices = await store.inventory.devicePage(a.clientId, after, 500, seenSince);
+        planned += devices.length;
         if (devices.length === 0) break;
         after = devices[devices.length - 1]!.id;
         const ids = devices.map((d) => d.id);

@@ -51,7 +51,7 @@ const itsm = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 12 },
 });
-// Scanning a whole client waits on the RMM; it heartbeats while it polls.
+// Scanning and planning a whole client wait on the RMM and PostgreSQL; they heartbeat.
 const long = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
@@ -263,7 +263,9 @@ export async function patchCycle(input: PatchCycleInput): Promise<CycleState> {
     try {
       await long.prepareRollout({ rolloutId, clientId, startedBy: input.startedBy });
       prepared = true;
-      plan = await acts.planRollout({
+      // Planning a big fleet takes minutes (about 2 at 100,000 devices): the long proxy, which
+      // heartbeats, not the one-minute one. Activity options are not part of replay.
+      plan = await long.planRollout({
         rolloutId,
         clientId,
         policyOverride: input.policyOverride,

@@ -37,15 +37,15 @@ function mainTable(rows: Measurement[], results: Measurement[]): string[] {
   const floorOf = (m: Measurement) =>
     results.find((r) => r.kind === 'floor' && r.devices === m.devices && r.completed);
   const lines = [
-    '| devices | kind | wall time | × floor | planning | deploying | devices/s | devices/s deploying | Temporal actions | actions/device | largest history | over warning | worker peak RSS | CPU s worker / Temporal / PostgreSQL |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| devices | kind | wall time | × floor | planning | deploying | devices/s | devices/s deploying | Temporal actions | actions/device | largest history | over warning | worker peak RSS | CPU s worker / Temporal / PostgreSQL | simulated RMM: CPU s / peak RSS |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const m of rows) {
     const floor = floorOf(m);
     const ratio = floor && m.completed ? `${(m.wallMs / floor.wallMs).toFixed(2)}×` : '–';
     const h = m.histories;
     lines.push(
-      `| ${n(m.devices)} | ${m.kind} | ${wall(m)} | ${ratio} | ${duration(m.planningMs)} | ${duration(deployingMs(m))} | ${rate(m.devices, m.wallMs)} | ${rate(m.devices, deployingMs(m))} | ${n(h.totalActions)} | ${perDevice(m).toFixed(2)} | ${hist(h.largest)} | ${h.overWarn} | ${mib(m.peakRss)} | ${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)} / ${secs(m.cpu.postgres)} |`,
+      `| ${n(m.devices)} | ${m.kind} | ${wall(m)} | ${ratio} | ${duration(m.planningMs)} | ${duration(deployingMs(m))} | ${rate(m.devices, m.wallMs)} | ${rate(m.devices, deployingMs(m))} | ${n(h.totalActions)} | ${perDevice(m).toFixed(2)} | ${hist(h.largest)} | ${h.overWarn} | ${mib(m.peakRss)} | ${secs(m.cpu.worker)} / ${secs(m.cpu.temporal)} / ${secs(m.cpu.postgres)} | ${m.rmmPeakRss ? `${secs(m.cpu.rmm)} / ${mib(m.rmmPeakRss)}` : m.kind === 'floor' ? '–' : 'in the worker'} |`,
     );
   }
   return lines;

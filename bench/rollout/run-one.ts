@@ -3,11 +3,12 @@
  * fresh worker process and, for patchCycle, a fresh PostgreSQL database; the rollout is
  * started, timed and then every history on the server is read.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { freePort } from '../../cli/process/tethered.js';
 import { PROJECT_ROOT } from '../../cli/runtime.js';
 import { startTemporal } from '../../cli/temporal/start.js';
 import { migrateUp } from '../../store/migrate.js';
@@ -18,7 +19,12 @@ import { floorProgressQuery, type FloorResult } from './floor-workflows.js';
 import { countHistories } from './histories.js';
 import { memory, sampleRss, treeCpuSeconds } from './measure.js';
 import type { Kind, Measurement } from './types.js';
-import type { BenchWorkerConfig, BenchWorkerOptions, WorkerMessage } from './worker.js';
+import {
+  benchFleet,
+  type BenchWorkerConfig,
+  type BenchWorkerOptions,
+  type WorkerMessage,
+} from './worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NAMESPACE = 'default';
@@ -39,6 +45,11 @@ export interface RunSettings {
   adminDbUrl: string | undefined;
   /** PostgreSQL's postmaster, when it runs here: its CPU time is measured. */
   pgPid: number | undefined;
+  /**
+   * `served`: the simulated RMM runs as its own process (`patchops simulator`), as a real
+   * RMM would, so the worker's RSS and CPU are the worker's alone; `in-process`: inside it.
+   */
+  rmm: 'served' | 'in-process';
 }
 
 export const log = (msg: string) =>
@@ -51,10 +62,57 @@ interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** `patchops simulator` with the bench's fleet on a free loopback port; resolves with its url. */
+async function startSimulator(
+  devices: number,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'cli/main.ts', 'simulator', '--port', String(port)],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        PATCHOPS_RMM_CONFIG: JSON.stringify(benchFleet(devices)),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /PATCHOPS_RMM_CONFIG=(\{.*\})/.exec(out);
+      if (m) resolve((JSON.parse(m[1]!) as { url: string }).url);
+    });
+    void exited.then((code) =>
+      reject(new Error(`simulator exited (${code}) before serving:\n${out}`)),
+    );
+  });
+  child.stdout.resume();
+  if (child.pid === undefined) throw new Error('simulator has no pid');
+  return {
+    url,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 async function startWorker(config: BenchWorkerConfig): Promise<WorkerProcess> {
+  // BENCH_CPU_PROF=DIR writes the worker's CPU profile there (open it in Chrome's DevTools).
+  const prof = process.env.BENCH_CPU_PROF;
   const child: ChildProcess = fork(path.join(here, 'worker.ts'), [], {
     cwd: PROJECT_ROOT,
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
     env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -131,8 +189,12 @@ export async function measureRun(s: RunSettings): Promise<Measurement> {
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: NAMESPACE });
     const taskQueue = `bench-${tag}`;
+    const simulator =
+      s.kind !== 'floor' && s.rmm === 'served' ? await startSimulator(s.devices) : undefined;
+    if (simulator) stops.push(() => simulator.stop());
     let t0 = Date.now();
     const worker = await startWorker({
+      ...(simulator ? { rmmUrl: simulator.url } : {}),
       mode: s.kind === 'floor' ? 'floor' : 'patch-cycle',
       address: temporal.address,
       namespace: NAMESPACE,
@@ -153,6 +215,7 @@ export async function measureRun(s: RunSettings): Promise<Measurement> {
       worker: treeCpuSeconds(worker.pid),
       temporal: treeCpuSeconds(temporal.pid),
       postgres: treeCpuSeconds(s.pgPid),
+      rmm: treeCpuSeconds(simulator?.pid),
     };
     const rss = sampleRss(worker.pid);
     const workflowId = `bench-${tag}`;
@@ -225,7 +288,9 @@ export async function measureRun(s: RunSettings): Promise<Measurement> {
       worker: diff(treeCpuSeconds(worker.pid), cpu0.worker),
       temporal: diff(treeCpuSeconds(temporal.pid), cpu0.temporal),
       postgres: diff(treeCpuSeconds(s.pgPid), cpu0.postgres),
+      rmm: diff(treeCpuSeconds(simulator?.pid), cpu0.rmm),
     };
+    const rmmPeakRss = simulator ? memory(simulator.pid)?.peak : undefined;
     if (!completed) {
       note += ` (${await describe(s.kind, handle).catch(() => 'no progress')})`;
       await handle.terminate('bench stopped').catch(() => undefined);
@@ -250,6 +315,7 @@ export async function measureRun(s: RunSettings): Promise<Measurement> {
       peakRss,
       runPeakRss,
       cpu,
+      ...(rmmPeakRss ? { rmmPeakRss } : {}),
       worker: { ...s.worker },
     };
   } finally {

@@ -30,7 +30,9 @@
  * updates); the largest history (events, bytes) and executions over Temporal's warnings
  * (10,240 events or 10 MiB); the worker's peak RSS (VmHWM of the worker process, start-up
  * included); CPU seconds of worker, Temporal server and PostgreSQL (the whole server: on a
- * shared one that includes other databases' work). Then the issue's targets, checked on
+ * shared one that includes other databases' work), and of the simulated RMM, which runs as
+ * its own process (`patchops simulator`, as a real RMM would) unless `--rmm in-process`
+ * puts it inside the worker. Then the issue's targets, checked on
  * the batched row at 100,000 devices.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,9 +57,15 @@ interface Options {
   poolSize: number;
   timeoutMs: number;
   historyParallel: number;
+  rmm: 'served' | 'in-process';
   json: string | undefined;
   from: string[] | undefined;
   worker: BenchWorkerOptions;
+}
+
+function rmmMode(v: string): 'served' | 'in-process' {
+  if (v === 'served' || v === 'in-process') return v;
+  throw new Error(`--rmm: expected served or in-process, got ${v}`);
 }
 
 function parseOptions(): Options {
@@ -72,6 +80,7 @@ function parseOptions(): Options {
       'pool-size': { type: 'string', default: '10' },
       'timeout-min': { type: 'string', default: '60' },
       'history-parallel': { type: 'string', default: '16' },
+      rmm: { type: 'string', default: 'served' },
       json: { type: 'string' },
       from: { type: 'string' },
       'max-activities': { type: 'string', default: '200' },
@@ -102,6 +111,7 @@ function parseOptions(): Options {
     poolSize: int('pool-size', values['pool-size']),
     timeoutMs: int('timeout-min', values['timeout-min']) * 60_000,
     historyParallel: int('history-parallel', values['history-parallel']),
+    rmm: rmmMode(values.rmm),
     json: values.json,
     from: values.from?.split(','),
     worker: {
@@ -181,6 +191,7 @@ async function main(): Promise<void> {
         worker: opts.worker,
         adminDbUrl,
         pgPid,
+        rmm: opts.rmm,
       };
       log(`${kind}-${devices}: starting`);
       const m = await measureRun(settings);

@@ -82,7 +82,11 @@ export interface Measurement {
     worker?: number | undefined;
     temporal?: number | undefined;
     postgres?: number | undefined;
+    /** The simulated RMM, when it runs as its own process (`patchops simulator`). */
+    rmm?: number | undefined;
   };
+  /** Peak RSS of the simulated RMM's own process (absent when it ran inside the worker). */
+  rmmPeakRss?: number | undefined;
   /** Worker options of this run. */
   worker: Record<string, number>;
 }

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { createLogNotifier } from '../../adapters/chat/log.js';
 import { createLogItsm } from '../../adapters/itsm/log.js';
-import { createSimulator } from '../../adapters/rmm/simulator/index.js';
+import { createRemoteSimulator, createSimulator } from '../../adapters/rmm/simulator/index.js';
 import { WORKFLOWS_PATH, installRuntimeLogger } from '../../cli/worker.js';
 import { parsePolicy } from '../../domain/policy/index.js';
 import { createPool, createStore } from '../../store/index.js';
@@ -40,6 +40,8 @@ export interface BenchWorkerConfig {
   taskQueue: string;
   /** patch-cycle only */
   databaseUrl?: string;
+  /** A served simulator (`patchops simulator`); the worker builds its own fleet when absent. */
+  rmmUrl?: string;
   devices: number;
   /** Every ring's `concurrency` in the bench policy (patch-cycle only). */
   ringConcurrency: number;
@@ -100,14 +102,9 @@ async function main(): Promise<void> {
     const deps: ActivityDeps = {
       store: createStore(pool),
       log,
-      rmm: createSimulator({
-        clients: 1,
-        devicesPerClient: config.devices,
-        latencyMs: { scan: 0, job: 0 },
-        offlineRate: 0,
-        knownBadPatch: false,
-        failureRate: { perPatch: 0, perDevice: 0 },
-      }),
+      rmm: config.rmmUrl
+        ? createRemoteSimulator(config.rmmUrl)
+        : createSimulator(benchFleet(config.devices)),
       itsm: createLogItsm(log),
       notifiers: [createLogNotifier(log)],
       policies: [policy.policy],
@@ -155,3 +152,15 @@ main().catch((err: unknown) => {
   process.exitCode = 1;
   process.disconnect?.();
 });
+
+/** The bench's fleet: one client of N devices, no latency, no offline devices, no failures. */
+export function benchFleet(devices: number) {
+  return {
+    clients: 1,
+    devicesPerClient: devices,
+    latencyMs: { scan: 0, job: 0 },
+    offlineRate: 0,
+    knownBadPatch: false,
+    failureRate: { perPatch: 0, perDevice: 0 },
+  };
+}

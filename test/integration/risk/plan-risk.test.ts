@@ -1,3 +1,4 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPlanActivities, type PlanResult } from '../../../activities/plan.js';
@@ -98,7 +99,9 @@ sla: { attend: 7d }
 describe('planning with risk tiers, SLA due dates and order (PostgreSQL)', () => {
   let db: TestDatabase;
   let activities: ReturnType<typeof createPlanActivities>;
-  const plan = (a: { rolloutId: string; clientId: string }) => activities.planRollout(a);
+  // In an activity's context, as the worker runs it (it heartbeats per page).
+  const plan = (a: { rolloutId: string; clientId: string }): Promise<PlanResult> =>
+    new MockActivityEnvironment().run((x: typeof a) => activities.planRollout(x), a);
   const results: Record<string, PlanResult> = {};
 
   before(async () => {
