@@ -19,12 +19,8 @@ import { floorProgressQuery, type FloorResult } from './floor-workflows.js';
 import { countHistories } from './histories.js';
 import { memory, sampleRss, treeCpuSeconds } from './measure.js';
 import type { Kind, Measurement } from './types.js';
-import {
-  benchFleet,
-  type BenchWorkerConfig,
-  type BenchWorkerOptions,
-  type WorkerMessage,
-} from './worker.js';
+import { benchFleet } from './fleet.js';
+import type { BenchWorkerConfig, BenchWorkerOptions, WorkerMessage } from './worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NAMESPACE = 'default';

@@ -23,6 +23,7 @@ import { createRemoteSimulator, createSimulator } from '../../adapters/rmm/simul
 import { WORKFLOWS_PATH, installRuntimeLogger } from '../../cli/worker.js';
 import { parsePolicy } from '../../domain/policy/index.js';
 import { createPool, createStore } from '../../store/index.js';
+import { benchFleet } from './fleet.js';
 import type { FloorActivities } from './floor-workflows.js';
 
 export interface BenchWorkerOptions {
@@ -152,15 +153,3 @@ main().catch((err: unknown) => {
   process.exitCode = 1;
   process.disconnect?.();
 });
-
-/** The bench's fleet: one client of N devices, no latency, no offline devices, no failures. */
-export function benchFleet(devices: number) {
-  return {
-    clients: 1,
-    devicesPerClient: devices,
-    latencyMs: { scan: 0, job: 0 },
-    offlineRate: 0,
-    knownBadPatch: false,
-    failureRate: { perPatch: 0, perDevice: 0 },
-  };
-}
