@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../cli/worker.js';
 import { RmmError } from '../../adapters/rmm/types.js';
 import { createSimulator } from '../../adapters/rmm/simulator/index.js';
 import type { patchCycle } from '../../workflows/index.js';
@@ -34,8 +36,11 @@ const fleet = {
  * How often each kind of event occurs in a history, by its attributes' name (e.g.
  * `startChildWorkflowExecutionInitiated`), and each scheduled activity type.
  */
-async function eventCounts(handle: WorkflowHandle): Promise<Map<string, number>> {
-  const history = await handle.fetchHistory();
+async function eventCounts(
+  handle: WorkflowHandle,
+  history?: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>,
+): Promise<Map<string, number>> {
+  history ??= await handle.fetchHistory();
   const counts = new Map<string, number>();
   const bump = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
   for (const e of history.events ?? []) {
@@ -52,10 +57,14 @@ describe('the batched rollout engine', () => {
 
   it('runs a ring as batches of its concurrency: one activity per batch, no child workflows', async () => {
     const deps = testDeps(s.db.store, { policies: [oneRing(10)], simulator: fleet });
-    const { state, events } = await s.t.withWorker(deps, async () => {
+    const { state, events, history } = await s.t.withWorker(deps, async () => {
       const handle = await s.start('batch-shape');
-      return { state: await handle.result(), events: await eventCounts(handle) };
+      const state = await handle.result();
+      const history = await handle.fetchHistory();
+      return { state, history, events: await eventCounts(handle, history) };
     });
+    // The batched path is deterministic: its own history replays against the same code.
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'batch-shape');
     assert.equal(state.phase, 'completed');
     assert.ok((events.get('workflowExecutionStarted') ?? 0) === 1, 'the counts read the history');
     const ring = state.rings[0]!;
