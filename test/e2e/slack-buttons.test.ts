@@ -190,21 +190,14 @@ describe('Slack card buttons, end to end', () => {
         });
         const before = await counts();
         assert.equal(before.updates, 1);
-        const cardUpdates = () =>
-          slack.fake.callsTo('chat.update').filter((c) => c.body.ts === card.ts).length;
-        const seen = cardUpdates();
         assert.equal(
           (await slack.send(click, { retryNum: 1, retryReason: 'http_timeout' })).status,
           200,
         );
-        // The front door re-renders the card (or answers privately) when it is done.
-        await until('the retry handled', () =>
-          cardUpdates() > seen ||
-          slack.fake.ephemerals.filter((e) => e.user === APPROVER).length > before.ephemerals
-            ? true
-            : undefined,
-        );
-        await new Promise((r) => setTimeout(r, 300));
+        // The retry finds this person's decision recorded and gets the first answer: nothing
+        // is decided, audited, posted or said again. Given time to do any of that, it has
+        // done none. (The card may still get the deferral's own throttled update.)
+        await new Promise((r) => setTimeout(r, 1_500));
         assert.deepEqual(await counts(), before);
         assert.equal((await handle.query(progressQuery)).phase, 'deferred');
 
