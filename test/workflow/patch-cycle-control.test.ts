@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createSimulator, KNOWN_BAD_PATCH_ID } from '../../adapters/rmm/simulator/index.js';
+import {
+  createSimulator,
+  KNOWN_BAD_PATCH_ID,
+  type Simulator,
+} from '../../adapters/rmm/simulator/index.js';
 import { RmmError } from '../../adapters/rmm/types.js';
 import {
   cancelSignal,
@@ -271,12 +275,10 @@ describe('patchCycle controls and safety nets', () => {
 
   it('a device whose deploy the RMM refuses is recorded failed with the reason, and the ring goes on', async () => {
     // Without its bulk calls, as a vendor with single calls only (the batch makes them itself).
-    const { bulk: _bulk, ...rmm } = createSimulator({
-      clients: 1,
-      devicesPerClient: 6,
-      offlineRate: 0,
-      knownBadPatch: false,
-    });
+    const rmm: Simulator = {
+      ...createSimulator({ clients: 1, devicesPerClient: 6, offlineRate: 0, knownBadPatch: false }),
+      bulk: undefined,
+    };
     // The first device sent a job drops off the network just then (a non-retryable refusal).
     let victim: string | undefined;
     const deploy = rmm.deploy.bind(rmm);
