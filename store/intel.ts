@@ -143,7 +143,7 @@ export class IntelRepository implements IntelLookup {
       let records = snapshot.rows.length;
       switch (snapshot.source) {
         case 'kev':
-          added = await this.replaceKev(client, snapshot);
+          added = await this.replaceKev(client, snapshot, fetchedAt);
           version = snapshot.catalogVersion;
           break;
         case 'epss':
@@ -193,7 +193,17 @@ export class IntelRepository implements IntelLookup {
     );
   }
 
-  private async replaceKev(client: pg.PoolClient, s: KevSnapshot): Promise<string[]> {
+  /**
+   * Replaces the KEV catalog; returns the CVEs new since the last one (none the first time).
+   * A new CVE's `first_seen_at` is this refresh's `fetchedAt` itself, not the transaction's
+   * now(): `kevAddedSince(fetchedAt)` compares the two, and now() (microseconds, taken
+   * before) could fall after a millisecond-truncated fetchedAt.
+   */
+  private async replaceKev(
+    client: pg.PoolClient,
+    s: KevSnapshot,
+    fetchedAt: Date,
+  ): Promise<string[]> {
     await client.query(
       'create temp table intel_kev_stage (like intel_kev including defaults) on commit drop',
     );
@@ -236,13 +246,14 @@ export class IntelRepository implements IntelLookup {
       .join(', ');
     const cols = KEV_COLUMNS.join(', ');
     await client.query(
-      `insert into intel_kev (${cols}) select ${cols} from intel_kev_stage
+      `insert into intel_kev (${cols}, first_seen_at) select ${cols}, $1 from intel_kev_stage
        on conflict (cve_id) do update set ${set}
        where (${KEV_COLUMNS.slice(1)
          .map((c) => `intel_kev.${c}`)
          .join(', ')}) is distinct from (${KEV_COLUMNS.slice(1)
          .map((c) => `excluded.${c}`)
          .join(', ')})`,
+      [fetchedAt],
     );
     return added;
   }
