@@ -157,48 +157,16 @@ export function createDeviceActivities({ store, rmm, publisher }: ActivityDeps) 
       return { jobId, removable };
     },
 
-    /** Writes the device's outcome, its device × patch states and an audit event, once. */
+    /**
+     * Writes the device's outcome, its device × patch states and an audit event, once (the
+     * batched engine's write, for one device).
+     */
     async recordDeviceOutcome(a: {
       rolloutId: string;
       result: DeviceRolloutResult;
     }): Promise<void> {
       const { rolloutId, result } = a;
-      const status = result.outcome;
-      await store.rollouts.setDeviceStatus(rolloutId, result.deviceId, status, { ...result });
-      const states = [
-        ['installed', result.installed],
-        ['pending_reboot', result.pendingReboot],
-        ['failed', result.failed],
-        ['rolled_back', result.rolledBack ?? []],
-      ] as const;
-      for (const [state, patchIds] of states) {
-        if (patchIds.length) {
-          await store.inventory.setPatchState(
-            result.deviceId,
-            patchIds,
-            state,
-            rolloutId,
-            state === 'failed' ? result.reason : undefined,
-          );
-        }
-      }
-      // Whatever this device did not settle (cancelled, offline, a refused job) is missing.
-      await store.rollouts.releaseUnsettledPatches(rolloutId, result.deviceId);
-      await store.audit.append({
-        idempotencyKey: `${rolloutId}:device:${result.deviceId}:${status}`,
-        actor: 'patchops',
-        action: `device.${status}`,
-        subjectType: 'device',
-        subjectId: result.deviceId,
-        rolloutId,
-        data: {
-          installed: result.installed,
-          failed: result.failed,
-          pendingReboot: result.pendingReboot,
-          rolledBack: result.rolledBack ?? [],
-          reason: result.reason ?? null,
-        },
-      });
+      await store.batches.recordOutcomes(rolloutId, [result]);
       publisher?.refresh(rolloutId);
     },
   };

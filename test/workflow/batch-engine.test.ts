@@ -109,6 +109,15 @@ describe('the batched rollout engine', () => {
     assert.equal(state.phase, 'completed');
     assert.equal(events.get('startChildWorkflowExecutionInitiated') ?? 0, state.rings[0]!.total);
     assert.equal(events.get('activity:advanceBatch'), undefined);
+    // Each child records its outcome through the same write as a batch: row and audit event.
+    const rows = await s.db.pool.query<{ status: string; n: string }>(
+      `select rd.status, count(a.id) as n from rollout_devices rd
+       left join audit_events a on a.rollout_id = rd.rollout_id and a.subject_id = rd.device_id
+         and a.action = 'device.' || rd.status
+       where rd.rollout_id = 'batch-per-device' group by rd.device_id, rd.status`,
+    );
+    assert.equal(rows.rows.length, state.rings[0]!.total);
+    for (const r of rows.rows) assert.deepEqual([r.status, Number(r.n)], ['succeeded', 1]);
   });
 
   it('a batch the RMM refuses for good ends its devices as failed with the cause, once', async () => {
