@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { bulkOf } from '../adapters/rmm/bulk.js';
 import type { RmmBulk } from '../adapters/rmm/types.js';
-import type { BatchCounts, RolloutDeviceStatus } from '../store/index.js';
+import type { BatchCounts, RolloutDeviceStatus, Store } from '../store/index.js';
 import type { DeviceSettings } from '../workflows/device-rollout.js';
 import { BatchRound } from './batch-round.js';
 import { rethrow } from './failures.js';
@@ -50,13 +50,9 @@ export function createBatchActivities({ store, rmm, publisher, log }: ActivityDe
 
   return {
     /** Hands the next devices of a ring to a batch (a local activity; same input, same batch). */
-    async formBatch(a: {
-      rolloutId: string;
-      ringIndex: number;
-      after: string | null;
-      limit: number;
-      batch: number;
-    }): Promise<{ size: number; lastDeviceId: string | null }> {
+    async formBatch(
+      a: Parameters<Store['batches']['form']>[0],
+    ): ReturnType<Store['batches']['form']> {
       return store.batches.form(a);
     },
 

@@ -236,18 +236,18 @@ export class BatchRepository {
   }
 
   /** A ring's devices (of one batch, or of all) handed to a batch that have not ended. */
-  async openDevices(rolloutId: string, ringIndex: number, batch?: number): Promise<BatchDevice[]> {
-    const res = await this.pool.query<{ device_id: string; batch: number }>(
-      `select device_id, batch from rollout_devices where rollout_id = $1 and ring_index = $2
-         and batch is not null and ($3::int is null or batch = $3)
-         and status not in ('succeeded', 'failed', 'skipped', 'cancelled')
+  async openDevices(
+    rolloutId: string,
+    ringIndex: number,
+    batch?: number,
+  ): Promise<Array<{ deviceId: string; patchIds: string[] }>> {
+    const res = await this.pool.query<{ device_id: string; patch_ids: string[] }>(
+      `select device_id, patch_ids from rollout_devices where rollout_id = $1 and ring_index = $2
+         and batch is not null and ($3::int is null or batch = $3) and status <> all($4::text[])
        order by device_id`,
-      [rolloutId, ringIndex, batch ?? null],
+      [rolloutId, ringIndex, batch ?? null, [...FINAL]],
     );
-    const batches = [...new Set(res.rows.map((r) => r.batch))];
-    const devices = await Promise.all(batches.map((b) => this.devices(rolloutId, b)));
-    const open = new Set(res.rows.map((r) => r.device_id));
-    return devices.flat().filter((d) => open.has(d.deviceId));
+    return res.rows.map((r) => ({ deviceId: r.device_id, patchIds: r.patch_ids }));
   }
 
   private async transaction(body: (q: Pick<Pool, 'query'>) => Promise<void>): Promise<void> {

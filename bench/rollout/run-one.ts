@@ -19,7 +19,7 @@ import { floorProgressQuery, type FloorResult } from './floor-workflows.js';
 import { countHistories } from './histories.js';
 import { memory, sampleRss, treeCpuSeconds } from './measure.js';
 import type { Kind, Measurement } from './types.js';
-import { benchFleet } from './fleet.js';
+import { benchFleet } from '../common/fleet.js';
 import type { BenchWorkerConfig, BenchWorkerOptions, WorkerMessage } from './worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -23,7 +23,7 @@ import { createRemoteSimulator, createSimulator } from '../../adapters/rmm/simul
 import { WORKFLOWS_PATH, installRuntimeLogger } from '../../cli/worker.js';
 import { parsePolicy } from '../../domain/policy/index.js';
 import { createPool, createStore } from '../../store/index.js';
-import { benchFleet } from './fleet.js';
+import { benchFleet } from '../common/fleet.js';
 import type { FloorActivities } from './floor-workflows.js';
 
 export interface BenchWorkerOptions {

@@ -2,6 +2,7 @@
  * Shared pieces of bench/slack: the fake workspace's ids, policies, a throwaway database,
  * an in-process worker, a response_url sink, percentiles and machine-load sampling.
  */
+import { benchFleet } from '../common/fleet.js';
 import { percentile } from '../common/stats.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -67,15 +68,7 @@ export function parseBenchPolicy(yaml: string): PolicyDocument {
 }
 
 /** One simulated client (acme) of `devices` devices: no latency, offline devices or failures. */
-export const benchSimulator = (devices: number) =>
-  createSimulator({
-    clients: 1,
-    devicesPerClient: devices,
-    latencyMs: { scan: 0, job: 0 },
-    offlineRate: 0,
-    knownBadPatch: false,
-    failureRate: { perPatch: 0, perDevice: 0 },
-  });
+export const benchSimulator = (devices: number) => createSimulator(benchFleet(devices));
 
 /** A fresh, migrated database on the admin URL's server; drop() removes it. */
 export async function throwawayDatabase(
